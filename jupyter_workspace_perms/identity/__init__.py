@@ -1,0 +1,1 @@
+"""Who is asking: personal access tokens, trusted proxy headers, login cookies."""

@@ -1,0 +1,81 @@
+"""Guards for policy changes: may this actor change that membership, grant or access?
+
+The same pure shape as :mod:`.decisions`; the REST API asks these before it
+writes, so the rules live in one place:
+
+- nobody grants a role above their own;
+- the owner of a workspace can be neither removed nor demoted (ownership moves
+  only with ``jupyter workspace-perms set-owner``);
+- only workspace editors and admins (``workspace:create_project``) may make a
+  project private.
+"""
+
+from __future__ import annotations
+
+from .decisions import Decision, check_project, check_workspace
+from .facts import PolicySnapshot, Subject
+from .permissions import ProjectAccess, Role
+
+
+def can_set_member(
+    snap: PolicySnapshot,
+    actor: Subject,
+    workspace_id: int,
+    target_user_id: int,
+    new_role: Role | None,
+) -> Decision:
+    """May ``actor`` give ``target_user_id`` the workspace role ``new_role`` (None removes)?"""
+    decision = check_workspace(snap, actor, workspace_id, "workspace:manage_members")
+    if not decision.allowed:
+        return decision
+    workspace = snap.workspaces[workspace_id]
+    if target_user_id == workspace.owner_id and new_role is not Role.admin:
+        return _refuse(
+            decision,
+            "owner_protected",
+            f"the owner of {workspace.slug} cannot be removed or demoted; "
+            "transfer ownership first (jupyter workspace-perms set-owner)",
+        )
+    assert decision.role is not None
+    if new_role is not None and new_role > decision.role:
+        return _refuse(
+            decision, "above_own_role", f"cannot grant {new_role.name}: above your own role"
+        )
+    return decision
+
+
+def can_set_collaborator(
+    snap: PolicySnapshot, actor: Subject, project_id: int, new_role: Role | None, now: float
+) -> Decision:
+    """May ``actor`` grant ``new_role`` on a project (None revokes)?"""
+    decision = check_project(snap, actor, project_id, "project:share", now)
+    if not decision.allowed:
+        return decision
+    assert decision.role is not None
+    if new_role is not None and new_role > decision.role:
+        return _refuse(
+            decision, "above_own_role", f"cannot grant {new_role.name}: above your own role"
+        )
+    return decision
+
+
+def can_set_project_access(
+    snap: PolicySnapshot, actor: Subject, project_id: int, access: ProjectAccess, now: float
+) -> Decision:
+    """May ``actor`` set a project's access level to ``access``?"""
+    decision = check_project(snap, actor, project_id, "project:share", now)
+    if not decision.allowed or access is not ProjectAccess.none:
+        return decision
+    workspace_id = snap.projects[project_id].workspace_id
+    creator = check_workspace(snap, actor, workspace_id, "workspace:create_project")
+    if not creator.allowed:
+        return _refuse(
+            decision,
+            "private_needs_editor",
+            "only workspace editors and admins may make a project private",
+        )
+    return decision
+
+
+def _refuse(granted: Decision, code: str, reason: str) -> Decision:
+    return Decision(False, granted.permission, code, reason, granted.role, visible=True)

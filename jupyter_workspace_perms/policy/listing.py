@@ -1,0 +1,104 @@
+"""Listing queries of the policy core: what a user can list, who can see a project.
+
+These answer the other two directions of a policy question (after "can U do A
+on O"): ``list_objects`` (which workspaces and projects U sees) and
+``list_users`` (who holds a permission on O). Pure, like :mod:`.decisions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .decisions import check_workspace, is_guest, project_role, workspace_role
+from .facts import PolicySnapshot, ProjectFacts, Subject, WorkspaceFacts
+from .permissions import PROJECT_BUNDLES, ProjectAccess, Role
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectListing:
+    """A project as one user may list it.
+
+    ``name_only`` marks a private project listed for governance: the user may
+    know its name and creator, never open its files.
+    """
+
+    project: ProjectFacts
+    role: Role | None
+    name_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceListing:
+    """A workspace as one user may list it."""
+
+    workspace: WorkspaceFacts
+    role: Role | None  # None for guests and SSO-blocked members
+    guest: bool
+    sso_blocked: bool
+
+
+def visible_workspaces(snap: PolicySnapshot, subject: Subject) -> list[WorkspaceListing]:
+    """Workspaces the subject belongs to (even if SSO-blocked) or is a guest of, by slug."""
+    ids = set(snap.workspaces_of.get(subject.user_id, ()))
+    ids.update(snap.projects[p].workspace_id for p in snap.grants_of.get(subject.user_id, ()))
+    listings = []
+    for ws_id in ids:
+        workspace = snap.workspaces[ws_id]
+        role, blocked = workspace_role(snap, subject, workspace)
+        guest = is_guest(snap, subject.user_id, ws_id)
+        listings.append(WorkspaceListing(workspace, role, guest, blocked))
+    return sorted(listings, key=lambda w: w.workspace.slug)
+
+
+def visible_projects(
+    snap: PolicySnapshot, subject: Subject, workspace_id: int, now: float
+) -> list[ProjectListing]:
+    """Projects of a workspace the subject may list, by name.
+
+    Projects with an effective role are listed in full; private projects are
+    listed name-only to holders of ``workspace:audit``; everything else is left out.
+    """
+    governance = check_workspace(snap, subject, workspace_id, "workspace:audit").allowed
+    listings = []
+    for project_id in snap.projects_of.get(workspace_id, ()):
+        project = snap.projects[project_id]
+        role = project_role(snap, subject, project, now).role
+        if role is not None:
+            listings.append(ProjectListing(project, role, False))
+        elif governance and project.access is ProjectAccess.none:
+            listings.append(ProjectListing(project, None, True))
+    return sorted(listings, key=lambda p: p.project.name)
+
+
+def readable_project_ids(snap: PolicySnapshot, subject: Subject, now: float) -> frozenset[int]:
+    """Ids of every project the subject may read, across all workspaces."""
+    ids: set[int] = set()
+    for ws_id in snap.workspaces_of.get(subject.user_id, ()):
+        ids.update(snap.projects_of.get(ws_id, ()))
+    ids.update(snap.grants_of.get(subject.user_id, ()))
+    return frozenset(
+        p
+        for p in ids
+        if project_role(snap, subject, snap.projects[p], now).role is not None
+    )
+
+
+def users_with_permission(
+    snap: PolicySnapshot, project_id: int, permission: str, now: float
+) -> list[tuple[int, Role]]:
+    """Every user holding ``permission`` on a project, with their effective role.
+
+    Each user is judged with the login provider they last signed in with, so a
+    member blocked by enforced SSO is left out unless a grant lets them in.
+    """
+    project = snap.projects[project_id]
+    workspace = snap.workspaces[project.workspace_id]
+    candidates = set(snap.members_of.get(workspace.id, ()))
+    candidates.update(snap.grantees_of.get(project_id, ()))
+    holders = []
+    for user_id in sorted(candidates):
+        subject = Subject(user_id, snap.users[user_id].login_provider)
+        role = project_role(snap, subject, project, now).role
+        if role is not None and permission in PROJECT_BUNDLES[(role, workspace.settings)]:
+            holders.append((user_id, role))
+    return holders

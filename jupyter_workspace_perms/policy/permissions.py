@@ -1,0 +1,207 @@
+"""The permission table: the single source of truth for who may do what.
+
+Vocabulary (used everywhere in this package and in the docs):
+
+role
+    A named bundle of permissions. Roles are ordered:
+    ``viewer < contributor < editor < admin``. A role is held on a workspace
+    (a *membership*) or on one project (a *collaborator grant*).
+permission
+    What code checks, shaped ``<scope>:<verb>`` (``project:write``). Code asks
+    for permissions, never for role names, so roles can be reshaped here without
+    touching the enforcement code.
+project access
+    What workspace members get on a project: ``full`` (their workspace role),
+    ``view`` (locked: viewer, Admins still edit) or ``none`` (private: only
+    collaborators).
+setting grant
+    A workspace setting that adds a permission to a role
+    (``viewers_can_execute`` gives viewers ``project:execute``).
+
+The docs table (``docs/permissions.md``) is generated from this module by
+``python -m jupyter_workspace_perms.policy.docs``; a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+from types import MappingProxyType
+from collections.abc import Mapping
+
+
+class Role(IntEnum):
+    """Roles in increasing order of power; comparisons follow the order."""
+
+    viewer = 1
+    contributor = 2
+    editor = 3
+    admin = 4
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        """The role named ``value``, or ``ValueError`` naming the valid roles."""
+        try:
+            return cls[value]
+        except KeyError:
+            names = ", ".join(r.name for r in cls)
+            raise ValueError(f"unknown role {value!r}: use one of {names}") from None
+
+
+class ProjectAccess(str, Enum):
+    """What workspace members get on a project (SPEC §2)."""
+
+    full = "full"  # members act with their workspace role
+    view = "view"  # locked: members get viewer, workspace Admins still edit
+    none = "none"  # private: only collaborators
+
+    @classmethod
+    def parse(cls, value: str) -> ProjectAccess:
+        """The access level named ``value``, or ``ValueError`` naming the valid ones."""
+        try:
+            return cls(value)
+        except ValueError:
+            names = ", ".join(a.value for a in cls)
+            raise ValueError(f"unknown project access {value!r}: use one of {names}") from None
+
+
+@dataclass(frozen=True)
+class PermissionDef:
+    """One row of the table."""
+
+    name: str
+    scope: str  # "project" or "workspace"
+    min_role: Role
+    description: str
+    # settings that lower the minimum role: setting name -> role it extends to
+    setting_grants: Mapping[str, Role]
+
+
+def _row(
+    name: str, min_role: Role, description: str, **setting_grants: Role
+) -> tuple[str, PermissionDef]:
+    scope = name.split(":", 1)[0]
+    return name, PermissionDef(name, scope, min_role, description, MappingProxyType(setting_grants))
+
+
+PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
+    dict(
+        [
+            _row(
+                "project:read",
+                Role.viewer,
+                "List, open, download and export (nbconvert) the project's files; see comments.",
+            ),
+            _row(
+                "project:comment",
+                Role.viewer,
+                "Post, edit and delete own comments; request access.",
+            ),
+            _row(
+                "project:execute",
+                Role.contributor,
+                "Start, restart and interrupt kernels; run saved cells; change inputs; "
+                "save outputs.",
+                viewers_can_execute=Role.viewer,
+            ),
+            _row(
+                "project:write",
+                Role.editor,
+                "Create, edit, rename and delete files; run any code; terminals when enabled.",
+            ),
+            _row(
+                "project:integrations",
+                Role.editor,
+                "Connect and disconnect workspace integrations to the project.",
+            ),
+            _row(
+                "project:share",
+                Role.admin,
+                "Change project access, manage collaborators, approve access requests.",
+            ),
+            _row(
+                "workspace:read",
+                Role.viewer,
+                "List the workspace's visible projects and its members.",
+            ),
+            _row(
+                "workspace:create_project",
+                Role.editor,
+                "Create projects, including private ones, and make a project private.",
+            ),
+            _row(
+                "workspace:manage_members",
+                Role.admin,
+                "Add, remove and change the role of members (never above one's own role).",
+            ),
+            _row(
+                "workspace:manage_settings",
+                Role.admin,
+                "Domain invites, enforced SSO provider, viewers_can_execute.",
+            ),
+            _row(
+                "workspace:manage_integrations",
+                Role.admin,
+                "Create, edit and delete the workspace's integrations.",
+            ),
+            _row(
+                "workspace:audit",
+                Role.admin,
+                "Read the audit log and the names and creators of private projects "
+                "(never their files).",
+            ),
+        ]
+    )
+)
+
+PROJECT_PERMISSIONS: tuple[str, ...] = tuple(p for p, d in PERMISSIONS.items() if d.scope == "project")
+WORKSPACE_PERMISSIONS: tuple[str, ...] = tuple(
+    p for p, d in PERMISSIONS.items() if d.scope == "workspace"
+)
+SETTINGS: tuple[str, ...] = tuple(
+    sorted({s for d in PERMISSIONS.values() for s in d.setting_grants})
+)
+
+
+def _bundle(role: Role, scope: str, settings: frozenset[str]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, d in PERMISSIONS.items()
+        if d.scope == scope
+        and (role >= d.min_role or any(role >= d.setting_grants[s] for s in settings & d.setting_grants.keys()))
+    )
+
+
+def _all_setting_combinations() -> list[frozenset[str]]:
+    combos: list[frozenset[str]] = [frozenset()]
+    for setting in SETTINGS:
+        combos += [c | {setting} for c in combos]
+    return combos
+
+
+# Precomputed (role, enabled settings) -> permission set, so a decision is a dict lookup.
+PROJECT_BUNDLES: Mapping[tuple[Role, frozenset[str]], frozenset[str]] = MappingProxyType(
+    {
+        (role, settings): _bundle(role, "project", settings)
+        for role in Role
+        for settings in _all_setting_combinations()
+    }
+)
+WORKSPACE_BUNDLES: Mapping[Role, frozenset[str]] = MappingProxyType(
+    {role: _bundle(role, "workspace", frozenset()) for role in Role}
+)
+
+
+def permissions_of(role: Role, scope: str, settings: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The permissions ``role`` holds on a project or workspace, given enabled settings."""
+    if scope == "workspace":
+        return WORKSPACE_BUNDLES[role]
+    return PROJECT_BUNDLES[(role, settings & frozenset(SETTINGS))]
+
+
+def require_known(permission: str) -> PermissionDef:
+    """The table row for ``permission``; ``KeyError`` with a clear message if unknown."""
+    try:
+        return PERMISSIONS[permission]
+    except KeyError:
+        raise KeyError(f"unknown permission {permission!r}") from None

@@ -1,0 +1,117 @@
+"""The Jupyter Server extension application.
+
+Enabling it (``pip install`` does, through ``jupyter_server_config.d``) makes
+the server:
+
+- identify every request with :class:`~..identity.provider.WorkspaceIdentityProvider`
+  (installed while the extension is *linked*, before the server builds its
+  identity provider);
+- refuse unauthenticated access on every route;
+- open the policy store, refusing to start on an outdated schema or on a
+  SQLite file inside ``root_dir``;
+- re-read the policy when another process changes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.identity import IdentityProvider
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
+from traitlets import Type
+
+from .._version import __version__
+from ..errors import WorkspacePermsError
+from ..identity.provider import WorkspaceIdentityProvider
+from ..store import PolicyStore
+from ..store.database import redact, sqlite_path
+from .handlers import default_handlers
+
+
+class WorkspacePermsExtension(ExtensionApp):  # type: ignore[misc]
+    """Team workspaces with roles and per-project access, enforced by this server."""
+
+    name = "jupyter_workspace_perms"
+    version = __version__
+    description = __doc__
+    load_other_extensions = True
+
+    store_class = Type(
+        default_value=PolicyStore,
+        klass=PolicyStore,
+        config=True,
+        help="""The policy store class (default PolicyStore, SQLAlchemy). Its own
+        options live on it, e.g. ``c.PolicyStore.db_url``.""",
+    )
+    identity_provider_class = Type(
+        default_value=WorkspaceIdentityProvider,
+        klass=IdentityProvider,
+        config=True,
+        help="""Identity provider installed into the server (default
+        WorkspaceIdentityProvider: personal access tokens, trusted proxy headers).
+        It replaces ``ServerApp.identity_provider_class``: the server's own token
+        must never stand for a user.""",
+    )
+
+    store: PolicyStore | None = None
+    _refresher: PeriodicCallback | None = None
+
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Install our identity provider before the server creates its own."""
+        super()._link_jupyter_server_extension(serverapp)
+        serverapp.identity_provider_class = self.identity_provider_class
+        serverapp.allow_unauthenticated_access = False
+
+    def initialize_settings(self) -> None:
+        """Open the store (or stop the server) and hand it to the identity provider."""
+        self.store = store = self.store_class(parent=self)
+        try:
+            self._refuse_db_inside_root()
+            store.open()
+        except WorkspacePermsError as e:
+            self.log.critical("jupyter-workspace-perms cannot start: %s", e.message)
+            self.serverapp.exit(1)
+        identity_provider = self.serverapp.identity_provider
+        if isinstance(identity_provider, WorkspaceIdentityProvider):
+            identity_provider.store = store
+        self.settings["workspace_perms_store"] = store
+        self.log.info(
+            "workspace policy version %s loaded from %s", store.snapshot.version, redact(store.db_url)
+        )
+
+    def _refuse_db_inside_root(self) -> None:
+        assert self.store is not None
+        path = sqlite_path(self.store.db_url)
+        root = Path(self.serverapp.root_dir).resolve()
+        if path is not None and path.resolve().is_relative_to(root):
+            raise WorkspacePermsError(
+                f"the policy database {path} is inside root_dir {root}, where file routes "
+                "and kernels could reach it: set c.PolicyStore.db_url (or "
+                "$WORKSPACE_PERMS_DB_URL) to a path outside root_dir"
+            )
+
+    def initialize_handlers(self) -> None:
+        """Add the REST API."""
+        self.handlers.extend(default_handlers)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Poll for policy changes made by other processes."""
+        assert self.store is not None
+        interval_ms = max(self.store.refresh_interval, 0.05) * 1000
+        self._refresher = PeriodicCallback(self._refresh_in_thread, interval_ms)
+        self._refresher.start()
+
+    async def _refresh_in_thread(self) -> None:
+        # A reload of a large policy takes a while: keep it off the event loop.
+        assert self.store is not None
+        await asyncio.get_running_loop().run_in_executor(None, self.store.refresh)
+
+    async def stop_extension(self) -> None:
+        """Stop polling and close database connections."""
+        if self._refresher is not None:
+            self._refresher.stop()
+        if self.store is not None:
+            self.store.close()

@@ -1,0 +1,118 @@
+"""Identity on a real server: personal access tokens work, the server's token does not."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import World
+
+
+def body(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+async def test_me_answers_memberships_and_roles_for_a_token(wsp_fetch: Any) -> None:
+    r = await wsp_fetch("contributor", "api", "workspace-perms", "me")
+    assert r.code == 200
+    me = body(r)
+    assert me["identity"]["username"] == "cora@acme.test"
+    assert me["identity"]["email_verified"] is True
+    assert me["identity"]["login_provider"] == "google"
+    [acme] = me["workspaces"]
+    assert (acme["slug"], acme["role"], acme["guest"]) == ("acme", "contributor", False)
+    roles = {p["name"]: p["role"] for p in acme["projects"]}
+    assert roles == {"public": "contributor", "locked": "viewer"}
+
+
+async def test_me_shows_guest_only_shared_projects(wsp_fetch: Any) -> None:
+    me = body(await wsp_fetch("guest", "api", "workspace-perms", "me"))
+    [acme] = me["workspaces"]
+    assert (acme["role"], acme["guest"], acme["permissions"]) == (None, True, [])
+    assert [(p["name"], p["role"]) for p in acme["projects"]] == [("public", "viewer")]
+
+
+async def test_admin_lists_private_project_name_only(wsp_fetch: Any) -> None:
+    me = body(await wsp_fetch("admin", "api", "workspace-perms", "me"))
+    projects = {p["name"]: p for p in me["workspaces"][0]["projects"]}
+    assert projects["private"]["name_only"] is True
+    assert projects["private"]["role"] is None
+    assert projects["locked"]["role"] == "admin"
+
+
+async def test_outsider_has_identity_but_no_workspaces(wsp_fetch: Any) -> None:
+    me = body(await wsp_fetch("outsider", "api", "workspace-perms", "me"))
+    assert me["workspaces"] == []
+
+
+async def test_no_identity_is_refused_with_401(wsp_fetch: Any) -> None:
+    r = await wsp_fetch(None, "api", "workspace-perms", "me")
+    assert r.code == 401
+    assert body(r)["reason"] == "no_identity"
+
+
+async def test_server_token_is_not_an_identity(
+    wsp_fetch: Any, jp_serverapp: Any, wsp_world: World
+) -> None:
+    server_token = jp_serverapp.identity_provider.token
+    assert server_token
+    headers = {"Authorization": f"token {server_token}"}
+    r = await wsp_fetch(None, "api", "workspace-perms", "me", headers=headers)
+    assert r.code == 401
+    r = await wsp_fetch(None, "api", "contents", headers=headers)
+    assert r.code == 403
+    r = await wsp_fetch(None, "api", "workspace-perms", "me", params={"token": server_token})
+    assert r.code == 401
+
+
+async def test_stock_routes_refuse_anonymous_requests(wsp_fetch: Any) -> None:
+    for parts in (("api", "contents"), ("api", "kernels"), ("api", "sessions"), ("api", "me")):
+        r = await wsp_fetch(None, *parts)
+        assert r.code == 403, parts
+
+
+async def test_unknown_and_malformed_tokens_are_refused(wsp_fetch: Any) -> None:
+    for token in ("wsp_" + "x" * 43, "nonsense", "wsp_", "token wsp_abc"):
+        r = await wsp_fetch(
+            None, "api", "workspace-perms", "me", headers={"Authorization": f"token {token}"}
+        )
+        assert r.code == 401, token
+
+
+async def test_revoked_token_stops_working_on_next_request(
+    wsp_fetch: Any, wsp_world: World, jp_serverapp: Any
+) -> None:
+    assert (await wsp_fetch("viewer", "api", "workspace-perms", "me")).code == 200
+    snap = wsp_world.store.snapshot
+    [token_id] = [
+        t.id for t in snap.tokens.values() if t.user_id == snap.users_by_name["vic@acme.test"]
+    ]
+    server_store = jp_serverapp.web_app.settings["workspace_perms_store"]
+    with server_store.write("test") as w:
+        w.revoke_token(token_id)
+    assert (await wsp_fetch("viewer", "api", "workspace-perms", "me")).code == 401
+
+
+async def test_change_by_another_process_is_picked_up(
+    wsp_fetch: Any, wsp_world: World, jp_serverapp: Any
+) -> None:
+    with wsp_world.store.write("other-process") as w:  # a second store, like the CLI
+        w.set_member("acme", "vic@acme.test", "editor")
+    server_store = jp_serverapp.web_app.settings["workspace_perms_store"]
+    assert server_store.refresh() is True
+    me = body(await wsp_fetch("viewer", "api", "workspace-perms", "me"))
+    assert me["workspaces"][0]["role"] == "editor"
+
+
+async def test_token_in_url_sets_a_login_cookie(wsp_fetch: Any, wsp_world: World) -> None:
+    r = await wsp_fetch(
+        None, "api", "workspace-perms", "me", params={"token": wsp_world.tokens["editor"]}
+    )
+    assert r.code == 200
+    cookie = r.headers.get("Set-Cookie", "")
+    assert "username-" in cookie and "SameSite=Lax" in cookie
+    r = await wsp_fetch(
+        None, "api", "workspace-perms", "me", headers={"Cookie": cookie.split(";")[0]}
+    )
+    assert r.code == 200
+    assert body(r)["identity"]["username"] == "ed@acme.test"
