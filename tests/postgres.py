@@ -56,8 +56,17 @@ def postgres_server() -> Iterator[str]:
     options = f"-k {sock} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
     subprocess.run(
         _as_db_user(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-             str(base / "log"), "start"]
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(base / "log"),
+                "start",
+            ]
         ),
         check=True,
         capture_output=True,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.identity import IdentityProvider, User
-from traitlets import Bool, Dict, List, Unicode, default
+from traitlets import Bool, List, Unicode, default
 
 from ..policy import PolicySnapshot, Subject, UserFacts
 from .tokens import hash_token, looks_like_token
@@ -212,8 +212,9 @@ class WorkspaceIdentityProvider(IdentityProvider):  # type: ignore[misc]
         if not email or not hmac.compare_digest(sent_secret.encode(), self.proxy_secret.encode()):
             return None
         if not self._from_trusted_proxy(handler):
-            self.log.warning("ignoring identity headers from untrusted address %s",
-                             _peer_address(handler))
+            self.log.warning(
+                "ignoring identity headers from untrusted address %s", _peer_address(handler)
+            )
             return None
         provider = headers.get(self.proxy_provider_header, "").strip() or (
             self.proxy_default_provider
@@ -229,8 +230,9 @@ class WorkspaceIdentityProvider(IdentityProvider):  # type: ignore[misc]
             address = ipaddress.ip_address(peer)
         except ValueError:
             return False
-        return any(address in ipaddress.ip_network(net, strict=False)
-                   for net in self.trusted_proxy_ips)
+        return any(
+            address in ipaddress.ip_network(net, strict=False) for net in self.trusted_proxy_ips
+        )
 
     def _known_proxy_user(self, email: str, provider: str) -> UserFacts | None:
         """The stored user for a proxy sign-in, recorded on first sight."""

@@ -94,10 +94,10 @@ def project_role(
         grant = None
     granted = grant.role if grant is not None else None
     if derived is None and granted is None:
-        if blocked:
+        if project.access is ProjectAccess.none and (ws_role is not None or blocked):
+            source = "private"  # checked before SSO: a private project stays unknown
+        elif blocked:
             source = "sso_blocked"
-        elif ws_role is not None:
-            source = "private"
         else:
             source = "none"
         return RoleResolution(None, source, ws_role, grant, blocked)
@@ -148,19 +148,10 @@ def check_project(
 def _no_project_role(
     permission: str, res: RoleResolution, workspace: WorkspaceFacts, where: str
 ) -> Decision:
-    if res.sso_blocked:
-        return Decision(
-            False,
-            permission,
-            "sso_blocked",
-            f"workspace {workspace.slug} requires signing in with "
-            f"{workspace.enforced_sso_provider}; sign in with it to use {where}",
-        )
     if res.source == "private":
         # Admins may know private projects exist (governance), others may not.
-        visible = res.workspace_role is not None and "workspace:audit" in WORKSPACE_BUNDLES[
-            res.workspace_role
-        ]
+        ws_role = res.workspace_role
+        visible = ws_role is not None and "workspace:audit" in WORKSPACE_BUNDLES[ws_role]
         return Decision(
             False,
             permission,
@@ -168,11 +159,19 @@ def _no_project_role(
             f"{where} is private; ask its project admin to add you as a collaborator",
             visible=visible,
         )
+    if res.source == "sso_blocked":
+        return Decision(
+            False,
+            permission,
+            "sso_blocked",
+            f"workspace {workspace.slug} requires signing in with "
+            f"{workspace.enforced_sso_provider}; sign in with it to use {where}",
+        )
     return Decision(False, permission, "no_access", f"no access to {where}", visible=False)
 
 
 def check_workspace(
-    snap: PolicySnapshot, subject: Subject, workspace_id: int, permission: str
+    snap: PolicySnapshot, subject: Subject, workspace_id: int, permission: str, now: float
 ) -> Decision:
     """May ``subject`` use ``permission`` (a ``workspace:*`` permission) on a workspace?
 
@@ -184,7 +183,7 @@ def check_workspace(
         return Decision(False, permission, "not_found", "no such workspace", visible=False)
     role, blocked = workspace_role(snap, subject, workspace)
     if role is None:
-        return _no_workspace_role(snap, subject, workspace, permission, blocked)
+        return _no_workspace_role(snap, subject, workspace, permission, blocked, now)
     if permission in WORKSPACE_BUNDLES[role]:
         return Decision(True, permission, "allowed", f"{role.name} of {workspace.slug}", role)
     return Decision(
@@ -203,6 +202,7 @@ def _no_workspace_role(
     workspace: WorkspaceFacts,
     permission: str,
     blocked: bool,
+    now: float,
 ) -> Decision:
     if blocked:
         return Decision(
@@ -212,7 +212,7 @@ def _no_workspace_role(
             f"workspace {workspace.slug} requires signing in with "
             f"{workspace.enforced_sso_provider}",
         )
-    if is_guest(snap, subject.user_id, workspace.id):
+    if is_guest(snap, subject.user_id, workspace.id, now):
         return Decision(
             False,
             permission,
@@ -224,10 +224,11 @@ def _no_workspace_role(
     )
 
 
-def is_guest(snap: PolicySnapshot, user_id: int, workspace_id: int) -> bool:
-    """Whether the user has no membership but a grant on a project of the workspace."""
+def is_guest(snap: PolicySnapshot, user_id: int, workspace_id: int, now: float) -> bool:
+    """Whether the user has no membership but an active grant on a project of the workspace."""
     if (workspace_id, user_id) in snap.memberships:
         return False
     return any(
-        snap.projects[p].workspace_id == workspace_id for p in snap.grants_of.get(user_id, ())
+        snap.projects[p].workspace_id == workspace_id and snap.grants[(p, user_id)].active(now)
+        for p in snap.grants_of.get(user_id, ())
     )

@@ -152,7 +152,9 @@ class PolicySnapshot:
             users=MappingProxyType(user_map),
             workspaces=MappingProxyType(ws_map),
             projects=MappingProxyType(project_map),
-            memberships=MappingProxyType({(m.workspace_id, m.user_id): m.role for m in member_list}),
+            memberships=MappingProxyType(
+                {(m.workspace_id, m.user_id): m.role for m in member_list}
+            ),
             grants=MappingProxyType(grant_map),
             tokens=MappingProxyType(token_map),
             tokens_by_id=MappingProxyType({t.id: t for t in token_map.values()}),

@@ -23,9 +23,10 @@ def can_set_member(
     workspace_id: int,
     target_user_id: int,
     new_role: Role | None,
+    now: float,
 ) -> Decision:
     """May ``actor`` give ``target_user_id`` the workspace role ``new_role`` (None removes)?"""
-    decision = check_workspace(snap, actor, workspace_id, "workspace:manage_members")
+    decision = check_workspace(snap, actor, workspace_id, "workspace:manage_members", now)
     if not decision.allowed:
         return decision
     workspace = snap.workspaces[workspace_id]
@@ -67,7 +68,7 @@ def can_set_project_access(
     if not decision.allowed or access is not ProjectAccess.none:
         return decision
     workspace_id = snap.projects[project_id].workspace_id
-    creator = check_workspace(snap, actor, workspace_id, "workspace:create_project")
+    creator = check_workspace(snap, actor, workspace_id, "workspace:create_project", now)
     if not creator.allowed:
         return _refuse(
             decision,

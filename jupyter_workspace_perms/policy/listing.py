@@ -37,15 +37,21 @@ class WorkspaceListing:
     sso_blocked: bool
 
 
-def visible_workspaces(snap: PolicySnapshot, subject: Subject) -> list[WorkspaceListing]:
+def visible_workspaces(
+    snap: PolicySnapshot, subject: Subject, now: float
+) -> list[WorkspaceListing]:
     """Workspaces the subject belongs to (even if SSO-blocked) or is a guest of, by slug."""
     ids = set(snap.workspaces_of.get(subject.user_id, ()))
-    ids.update(snap.projects[p].workspace_id for p in snap.grants_of.get(subject.user_id, ()))
+    ids.update(
+        snap.projects[p].workspace_id
+        for p in snap.grants_of.get(subject.user_id, ())
+        if snap.grants[(p, subject.user_id)].active(now)
+    )
     listings = []
     for ws_id in ids:
         workspace = snap.workspaces[ws_id]
         role, blocked = workspace_role(snap, subject, workspace)
-        guest = is_guest(snap, subject.user_id, ws_id)
+        guest = is_guest(snap, subject.user_id, ws_id, now)
         listings.append(WorkspaceListing(workspace, role, guest, blocked))
     return sorted(listings, key=lambda w: w.workspace.slug)
 
@@ -58,7 +64,7 @@ def visible_projects(
     Projects with an effective role are listed in full; private projects are
     listed name-only to holders of ``workspace:audit``; everything else is left out.
     """
-    governance = check_workspace(snap, subject, workspace_id, "workspace:audit").allowed
+    governance = check_workspace(snap, subject, workspace_id, "workspace:audit", now).allowed
     listings = []
     for project_id in snap.projects_of.get(workspace_id, ()):
         project = snap.projects[project_id]
@@ -77,9 +83,7 @@ def readable_project_ids(snap: PolicySnapshot, subject: Subject, now: float) -> 
         ids.update(snap.projects_of.get(ws_id, ()))
     ids.update(snap.grants_of.get(subject.user_id, ()))
     return frozenset(
-        p
-        for p in ids
-        if project_role(snap, subject, snap.projects[p], now).role is not None
+        p for p in ids if project_role(snap, subject, snap.projects[p], now).role is not None
     )
 
 

@@ -24,10 +24,10 @@ The docs table (``docs/permissions.md``) is generated from this module by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from types import MappingProxyType
-from collections.abc import Mapping
 
 
 class Role(IntEnum):
@@ -154,7 +154,9 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
     )
 )
 
-PROJECT_PERMISSIONS: tuple[str, ...] = tuple(p for p, d in PERMISSIONS.items() if d.scope == "project")
+PROJECT_PERMISSIONS: tuple[str, ...] = tuple(
+    p for p, d in PERMISSIONS.items() if d.scope == "project"
+)
 WORKSPACE_PERMISSIONS: tuple[str, ...] = tuple(
     p for p, d in PERMISSIONS.items() if d.scope == "workspace"
 )
@@ -168,7 +170,10 @@ def _bundle(role: Role, scope: str, settings: frozenset[str]) -> frozenset[str]:
         name
         for name, d in PERMISSIONS.items()
         if d.scope == scope
-        and (role >= d.min_role or any(role >= d.setting_grants[s] for s in settings & d.setting_grants.keys()))
+        and (
+            role >= d.min_role
+            or any(role >= d.setting_grants[s] for s in settings & d.setting_grants.keys())
+        )
     )
 
 
@@ -192,7 +197,9 @@ WORKSPACE_BUNDLES: Mapping[Role, frozenset[str]] = MappingProxyType(
 )
 
 
-def permissions_of(role: Role, scope: str, settings: frozenset[str] = frozenset()) -> frozenset[str]:
+def permissions_of(
+    role: Role, scope: str, settings: frozenset[str] = frozenset()
+) -> frozenset[str]:
     """The permissions ``role`` holds on a project or workspace, given enabled settings."""
     if scope == "workspace":
         return WORKSPACE_BUNDLES[role]

@@ -79,7 +79,9 @@ class WorkspacePermsExtension(ExtensionApp):  # type: ignore[misc]
             identity_provider.store = store
         self.settings["workspace_perms_store"] = store
         self.log.info(
-            "workspace policy version %s loaded from %s", store.snapshot.version, redact(store.db_url)
+            "workspace policy version %s loaded from %s",
+            store.snapshot.version,
+            redact(store.db_url),
         )
 
     def _refuse_db_inside_root(self) -> None:

@@ -90,7 +90,9 @@ def _projects(connection: Connection) -> list[ProjectFacts]:
     p = orm.Project
     rows = connection.execute(select(p.id, p.workspace_id, p.name, p.access, p.creator_id))
     access = {a.value: a for a in ProjectAccess}
-    return [ProjectFacts(pid, ws, name, access[acc], creator) for pid, ws, name, acc, creator in rows]
+    return [
+        ProjectFacts(pid, ws, name, access[acc], creator) for pid, ws, name, acc, creator in rows
+    ]
 
 
 def _memberships(connection: Connection) -> list[MembershipFacts]:

@@ -86,11 +86,15 @@ class PolicyStore(LoggingConfigurable):
         """Check the schema (creating it in an empty database) and load the snapshot."""
         try:
             database.check_schema(self.engine, create_if_empty=create_if_empty)
+            self.reload()
         except OperationalError as e:
+            self.close()
             raise StoreUnavailable(
                 f"cannot open the policy database {database.redact(self.db_url)}: {e.orig}"
             ) from e
-        self.reload()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
@@ -133,8 +137,9 @@ class PolicyStore(LoggingConfigurable):
             self.reload()
             return True
         except OperationalError as e:
-            self.log.warning("policy store unreachable, keeping version %s: %s",
-                             self._snapshot.version, e.orig)
+            self.log.warning(
+                "policy store unreachable, keeping version %s: %s", self._snapshot.version, e.orig
+            )
             return False
 
     # -- writing -----------------------------------------------------------------------

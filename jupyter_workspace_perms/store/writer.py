@@ -161,9 +161,7 @@ class PolicyWriter:
             self.session.add(membership)
         membership.role = new_role.name
         if before != new_role.name:
-            self._audit(
-                "member.set", workspace.id, username, {"from": before, "to": new_role.name}
-            )
+            self._audit("member.set", workspace.id, username, {"from": before, "to": new_role.name})
         return membership
 
     def remove_member(self, slug: str, username: str) -> None:

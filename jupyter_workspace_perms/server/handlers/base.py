@@ -50,14 +50,15 @@ def requires(action: str, resource: str) -> Callable[[F], F]:
                 self.authorizer.is_authorized(self, user, action, resource)
             )
             if not allowed:
-                raise web.HTTPError(403, f"{action} on {resource} is not allowed",
-                                    reason="forbidden")
+                raise web.HTTPError(
+                    403, f"{action} on {resource} is not allowed", reason="forbidden"
+                )
             return await method(self, *args, **kwargs)
 
         wrapper.__workspace_perms_auth__ = (action, resource)  # type: ignore[attr-defined]
         # Jupyter Server would answer a missing identity with a bare 403 before we run;
         # this wrapper answers it itself, with a 401 that says what to do.
-        setattr(wrapper, "__allow_unauthenticated", True)  # noqa: B010
+        setattr(wrapper, "__allow_unauthenticated", True)
         return cast(F, wrapper)
 
     return decorate

@@ -67,7 +67,7 @@ class MeHandler(WorkspacePermsHandler):
                 "identity": identity_model(user),
                 "workspaces": [
                     workspace_model(snap, user, listing, now)
-                    for listing in visible_workspaces(snap, user.subject)
+                    for listing in visible_workspaces(snap, user.subject, now)
                 ],
                 "policy_version": snap.version,
             }

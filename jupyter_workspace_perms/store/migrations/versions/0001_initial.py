@@ -81,7 +81,10 @@ def upgrade() -> None:
         sa.Column("name", sa.String(127), nullable=False),
         sa.Column("access", sa.String(8), nullable=False),
         sa.Column(
-            "creator_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+            "creator_id",
+            sa.Integer(),
+            sa.ForeignKey("users.id", ondelete="SET NULL"),
+            nullable=True,
         ),
         _timestamps(),
         sa.UniqueConstraint("workspace_id", "name"),
@@ -100,7 +103,10 @@ def upgrade() -> None:
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=True),
         sa.Column(
-            "granted_by", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+            "granted_by",
+            sa.Integer(),
+            sa.ForeignKey("users.id", ondelete="SET NULL"),
+            nullable=True,
         ),
         _timestamps(),
     )
