@@ -38,7 +38,7 @@ PROXY_ACTOR = "proxy"
 
 
 @dataclass
-class WorkspaceUser(User):  # type: ignore[misc]
+class WorkspaceUser(User):
     """A Jupyter user with what workspace rules need (SPEC §5)."""
 
     email: str = ""
@@ -67,7 +67,7 @@ def user_from_facts(facts: UserFacts, login_provider: str, token_id: int | None)
     )
 
 
-class WorkspaceIdentityProvider(IdentityProvider):  # type: ignore[misc]
+class WorkspaceIdentityProvider(IdentityProvider):
     """Personal access tokens, trusted proxy headers and login cookies."""
 
     trusted_proxy_ips = List(

@@ -31,7 +31,7 @@ from ..store.database import redact, sqlite_path
 from .handlers import default_handlers
 
 
-class WorkspacePermsExtension(ExtensionApp):  # type: ignore[misc]
+class WorkspacePermsExtension(ExtensionApp):
     """Team workspaces with roles and per-project access, enforced by this server."""
 
     name = "jupyter_workspace_perms"
@@ -67,14 +67,16 @@ class WorkspacePermsExtension(ExtensionApp):  # type: ignore[misc]
 
     def initialize_settings(self) -> None:
         """Open the store (or stop the server) and hand it to the identity provider."""
+        serverapp = self.serverapp
+        assert serverapp is not None
         self.store = store = self.store_class(parent=self)
         try:
             self._refuse_db_inside_root()
             store.open()
         except WorkspacePermsError as e:
             self.log.critical("jupyter-workspace-perms cannot start: %s", e.message)
-            self.serverapp.exit(1)
-        identity_provider = self.serverapp.identity_provider
+            serverapp.exit(1)
+        identity_provider = serverapp.identity_provider
         if isinstance(identity_provider, WorkspaceIdentityProvider):
             identity_provider.store = store
         self.settings["workspace_perms_store"] = store
@@ -87,6 +89,7 @@ class WorkspacePermsExtension(ExtensionApp):  # type: ignore[misc]
     def _refuse_db_inside_root(self) -> None:
         assert self.store is not None
         path = sqlite_path(self.store.db_url)
+        assert self.serverapp is not None
         root = Path(self.serverapp.root_dir).resolve()
         if path is not None and path.resolve().is_relative_to(root):
             raise WorkspacePermsError(

@@ -64,7 +64,7 @@ def requires(action: str, resource: str) -> Callable[[F], F]:
     return decorate
 
 
-class WorkspacePermsHandler(APIHandler):  # type: ignore[misc]
+class WorkspacePermsHandler(APIHandler):
     """Base of the extension's JSON API handlers."""
 
     @property
