@@ -19,7 +19,7 @@ setting grant
     (``viewers_can_execute`` gives viewers ``project:execute``).
 
 The docs table (``docs/permissions.md``) is generated from this module by
-``python -m jupyter_workspace_perms.policy.docs``; a test fails when it is stale.
+``python -m jupyter_workspace_perms.generate``; a test fails when it is stale.
 """
 
 from __future__ import annotations
