@@ -116,3 +116,24 @@ async def test_token_in_url_sets_a_login_cookie(wsp_fetch: Any, wsp_world: World
     )
     assert r.code == 200
     assert body(r)["identity"]["username"] == "ed@acme.test"
+
+
+async def test_jupyter_routes_fail_closed_for_everyone_but_workspace_admins(
+    wsp_fetch: Any,
+) -> None:
+    """Until routes are mapped to projects, only workspace Admins reach Jupyter's own APIs."""
+    for who in ("editor", "contributor", "viewer", "guest", "outsider"):
+        for parts in (("api", "contents"), ("api", "kernels"), ("api", "sessions")):
+            r = await wsp_fetch(who, *parts)
+            assert r.code == 403, (who, parts, r.code)
+    for parts in (("api", "contents"), ("api", "kernels"), ("api", "sessions")):
+        assert (await wsp_fetch("admin", *parts)).code == 200, parts
+
+
+async def test_jupyter_identity_endpoint_reports_the_workspace_user(wsp_fetch: Any) -> None:
+    r = await wsp_fetch("editor", "api", "me")
+    assert r.code == 200
+    identity = body(r)["identity"]
+    assert identity["username"] == "ed@acme.test"
+    assert identity["login_provider"] == "google"
+    assert "token_id" not in identity and "user_id" not in identity

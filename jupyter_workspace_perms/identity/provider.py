@@ -142,6 +142,13 @@ class WorkspaceIdentityProvider(IdentityProvider):
         assert self.store is not None
         return self.store.snapshot
 
+    def identity_model(self, user: User) -> dict[str, Any]:
+        """``/api/me``'s identity: the Jupyter fields plus email and provider, no internal ids."""
+        model = super().identity_model(user)
+        model.pop("user_id", None)
+        model.pop("token_id", None)
+        return model
+
     # -- tokens ------------------------------------------------------------------------
 
     def _user_from_token(self, handler: RequestHandler) -> WorkspaceUser | None:

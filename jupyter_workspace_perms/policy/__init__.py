@@ -19,6 +19,7 @@ from .guards import can_set_collaborator, can_set_member, can_set_project_access
 from .listing import (
     ProjectListing,
     WorkspaceListing,
+    holds_anywhere,
     readable_project_ids,
     users_with_permission,
     visible_projects,
@@ -47,6 +48,7 @@ __all__ = [
     "can_set_project_access",
     "check_project",
     "check_workspace",
+    "holds_anywhere",
     "permissions_of",
     "project_role",
     "readable_project_ids",

@@ -76,6 +76,14 @@ def visible_projects(
     return sorted(listings, key=lambda p: p.project.name)
 
 
+def holds_anywhere(snap: PolicySnapshot, subject: Subject, permission: str, now: float) -> bool:
+    """Whether the subject holds a ``workspace:*`` permission in at least one workspace."""
+    return any(
+        check_workspace(snap, subject, ws_id, permission, now).allowed
+        for ws_id in snap.workspaces_of.get(subject.user_id, ())
+    )
+
+
 def readable_project_ids(snap: PolicySnapshot, subject: Subject, now: float) -> frozenset[int]:
     """Ids of every project the subject may read, across all workspaces."""
     ids: set[int] = set()

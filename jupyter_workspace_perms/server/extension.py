@@ -4,8 +4,8 @@ Enabling it (``pip install`` does, through ``jupyter_server_config.d``) makes
 the server:
 
 - identify every request with :class:`~..identity.provider.WorkspaceIdentityProvider`
-  (installed while the extension is *linked*, before the server builds its
-  identity provider);
+  and decide it with :class:`.authorizer.WorkspaceAuthorizer` (both installed while
+  the extension is *linked*, before the server builds its own);
 - refuse unauthenticated access on every route;
 - open the policy store, refusing to start on an outdated schema or on a
   SQLite file inside ``root_dir``;
@@ -18,6 +18,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
@@ -28,6 +29,7 @@ from ..errors import WorkspacePermsError
 from ..identity.provider import WorkspaceIdentityProvider
 from ..store import PolicyStore
 from ..store.database import redact, sqlite_path
+from .authorizer import WorkspaceAuthorizer
 from .handlers import default_handlers
 
 
@@ -46,6 +48,13 @@ class WorkspacePermsExtension(ExtensionApp):
         help="""The policy store class (default PolicyStore, SQLAlchemy). Its own
         options live on it, e.g. ``c.PolicyStore.db_url``.""",
     )
+    authorizer_class = Type(
+        default_value=WorkspaceAuthorizer,
+        klass=Authorizer,
+        config=True,
+        help="""Authorizer installed into the server (default WorkspaceAuthorizer).
+        It replaces ``ServerApp.authorizer_class``.""",
+    )
     identity_provider_class = Type(
         default_value=WorkspaceIdentityProvider,
         klass=IdentityProvider,
@@ -63,6 +72,7 @@ class WorkspacePermsExtension(ExtensionApp):
         """Install our identity provider before the server creates its own."""
         super()._link_jupyter_server_extension(serverapp)
         serverapp.identity_provider_class = self.identity_provider_class
+        serverapp.authorizer_class = self.authorizer_class
         serverapp.allow_unauthenticated_access = False
 
     def initialize_settings(self) -> None:
