@@ -15,6 +15,7 @@ from __future__ import annotations
 from alembic.util import CommandError
 
 from .._version import __version__
+from ..demo.command import Demo
 from ..errors import SchemaOutdated
 from ..store import database
 from . import commands
@@ -178,6 +179,7 @@ jupyter workspace-perms status
         "set-owner": (commands.SetOwner, "Transfer ownership of a workspace."),
         "status": (Status, "Show the database, its schema and policy counts."),
         "upgrade-db": (UpgradeDB, "Upgrade the database schema to this version's."),
+        "demo": (Demo, "Serve a sample workspace with one login link per persona."),
     }
 
 

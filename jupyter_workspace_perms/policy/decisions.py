@@ -21,6 +21,7 @@ A :class:`Decision` also says whether the subject may know the target exists
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .facts import GrantFacts, PolicySnapshot, ProjectFacts, Subject, WorkspaceFacts
@@ -32,18 +33,69 @@ class Decision:
     """The answer to "may this subject do this?", with why.
 
     ``code`` is a stable machine-readable reason (used by tests, the audit log
-    and the frontend); ``reason`` is the sentence shown to people.
+    and the frontend); :attr:`reason` is the sentence shown to people. It is
+    written only when asked for, so a decision on the hot path builds no text.
     """
 
     allowed: bool
     permission: str
     code: str
-    reason: str
     role: Role | None = None
     visible: bool = True
+    source: str = ""
+    workspace: WorkspaceFacts | None = None
+    project: ProjectFacts | None = None
+    note: str = ""
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    @property
+    def target(self) -> str:
+        """``workspace/project`` or ``workspace``, as people name it."""
+        slug = self.workspace.slug if self.workspace is not None else "?"
+        return slug if self.project is None else f"{slug}/{self.project.name}"
+
+    @property
+    def reason(self) -> str:
+        """Why, in one sentence that says what to do next when refused."""
+        if self.note:
+            return self.note
+        return _REASONS[self.code](self)
+
+
+def _min_role(d: Decision) -> str:
+    return PERMISSIONS[d.permission].min_role.name
+
+
+def _role(d: Decision) -> str:
+    return d.role.name if d.role is not None else "none"
+
+
+def _sso(d: Decision) -> str:
+    return d.workspace.enforced_sso_provider or "" if d.workspace is not None else ""
+
+
+_REASONS: dict[str, Callable[[Decision], str]] = {
+    "allowed": lambda d: f"{_role(d)} on {d.target} ({d.source})",
+    "role_too_low": lambda d: (
+        f"{d.permission} on {d.target} needs the {_min_role(d)} role or above; you are "
+        f"{_role(d)} ({d.source}). Ask {'a project' if d.project else 'a workspace'} admin."
+    ),
+    "not_found": lambda d: (
+        f"no such {'project' if d.permission.startswith('project') else 'workspace'}"
+    ),
+    "private": lambda d: (
+        f"{d.target} is private; ask its project admin to add you as a collaborator"
+    ),
+    "sso_blocked": lambda d: (
+        f"workspace {d.target.split('/')[0]} requires signing in with {_sso(d)}; "
+        f"sign in with {_sso(d)} to use it"
+    ),
+    "no_access": lambda d: f"no access to {d.target}",
+    "guest": lambda d: f"guests of {d.target} only see the projects shared with them",
+    "not_member": lambda d: f"not a member of {d.target}",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +138,16 @@ def project_role(
     snap: PolicySnapshot, subject: Subject, project: ProjectFacts, now: float
 ) -> RoleResolution:
     """The subject's effective role on ``project`` at time ``now``."""
-    workspace = snap.workspaces[project.workspace_id]
+    return _resolve(snap, subject, project, snap.workspaces[project.workspace_id], now)
+
+
+def _resolve(
+    snap: PolicySnapshot,
+    subject: Subject,
+    project: ProjectFacts,
+    workspace: WorkspaceFacts,
+    now: float,
+) -> RoleResolution:
     ws_role, blocked = workspace_role(snap, subject, workspace)
     derived = derived_role(ws_role, project.access)
     grant = snap.grants.get((project.id, subject.user_id))
@@ -122,52 +183,31 @@ def check_project(
     snap: PolicySnapshot, subject: Subject, project_id: int, permission: str, now: float
 ) -> Decision:
     """May ``subject`` use ``permission`` (a ``project:*`` permission) on a project?"""
-    min_role = _needs(permission, "project")
+    _needs(permission, "project")
     project = snap.projects.get(project_id)
     if project is None:
-        return Decision(False, permission, "not_found", "no such project", visible=False)
-    res = project_role(snap, subject, project, now)
+        return Decision(False, permission, "not_found", visible=False)
     workspace = snap.workspaces[project.workspace_id]
-    where = f"{workspace.slug}/{project.name}"
-    if res.role is None:
-        return _no_project_role(permission, res, workspace, where)
-    if permission in PROJECT_BUNDLES[(res.role, workspace.settings)]:
-        return Decision(
-            True, permission, "allowed", f"{res.role.name} on {where} ({res.source})", res.role
-        )
-    return Decision(
-        False,
-        permission,
-        "role_too_low",
-        f"{permission} on {where} needs the {min_role.name} role or above; "
-        f"you are {res.role.name} ({res.source}). Ask a project admin for access.",
-        res.role,
-    )
+    res = _resolve(snap, subject, project, workspace, now)
+    role = res.role
+    if role is None:
+        return _no_project_role(permission, res, workspace, project)
+    allowed = permission in PROJECT_BUNDLES[(role, workspace.settings)]
+    code = "allowed" if allowed else "role_too_low"
+    return Decision(allowed, permission, code, role, True, res.source, workspace, project)
 
 
 def _no_project_role(
-    permission: str, res: RoleResolution, workspace: WorkspaceFacts, where: str
+    permission: str, res: RoleResolution, workspace: WorkspaceFacts, project: ProjectFacts
 ) -> Decision:
     if res.source == "private":
         # Admins may know private projects exist (governance), others may not.
         ws_role = res.workspace_role
         visible = ws_role is not None and "workspace:audit" in WORKSPACE_BUNDLES[ws_role]
-        return Decision(
-            False,
-            permission,
-            "private",
-            f"{where} is private; ask its project admin to add you as a collaborator",
-            visible=visible,
-        )
-    if res.source == "sso_blocked":
-        return Decision(
-            False,
-            permission,
-            "sso_blocked",
-            f"workspace {workspace.slug} requires signing in with "
-            f"{workspace.enforced_sso_provider}; sign in with it to use {where}",
-        )
-    return Decision(False, permission, "no_access", f"no access to {where}", visible=False)
+    else:
+        visible = res.source == "sso_blocked"
+    code = res.source if res.source in ("private", "sso_blocked") else "no_access"
+    return Decision(False, permission, code, None, visible, res.source, workspace, project)
 
 
 def check_workspace(
@@ -177,58 +217,24 @@ def check_workspace(
 
     Guests (collaborators without a membership) hold no workspace permission.
     """
-    min_role = _needs(permission, "workspace")
+    _needs(permission, "workspace")
     workspace = snap.workspaces.get(workspace_id)
     if workspace is None:
-        return Decision(False, permission, "not_found", "no such workspace", visible=False)
+        return Decision(False, permission, "not_found", visible=False)
     role, blocked = workspace_role(snap, subject, workspace)
-    if role is None:
-        return _no_workspace_role(snap, subject, workspace, permission, blocked, now)
-    if permission in WORKSPACE_BUNDLES[role]:
-        return Decision(True, permission, "allowed", f"{role.name} of {workspace.slug}", role)
-    return Decision(
-        False,
-        permission,
-        "role_too_low",
-        f"{permission} on workspace {workspace.slug} needs the {min_role.name} role or above; "
-        f"you are {role.name}. Ask a workspace admin.",
-        role,
-    )
-
-
-def _no_workspace_role(
-    snap: PolicySnapshot,
-    subject: Subject,
-    workspace: WorkspaceFacts,
-    permission: str,
-    blocked: bool,
-    now: float,
-) -> Decision:
+    if role is not None:
+        allowed = permission in WORKSPACE_BUNDLES[role]
+        code = "allowed" if allowed else "role_too_low"
+        return Decision(allowed, permission, code, role, True, "membership", workspace)
     if blocked:
-        return Decision(
-            False,
-            permission,
-            "sso_blocked",
-            f"workspace {workspace.slug} requires signing in with "
-            f"{workspace.enforced_sso_provider}",
-        )
+        return Decision(False, permission, "sso_blocked", None, True, "sso_blocked", workspace)
     if is_guest(snap, subject.user_id, workspace.id, now):
-        return Decision(
-            False,
-            permission,
-            "guest",
-            f"guests of {workspace.slug} only see the projects shared with them",
-        )
-    return Decision(
-        False, permission, "not_member", f"not a member of {workspace.slug}", visible=False
-    )
+        return Decision(False, permission, "guest", None, True, "grant", workspace)
+    return Decision(False, permission, "not_member", None, False, "none", workspace)
 
 
 def is_guest(snap: PolicySnapshot, user_id: int, workspace_id: int, now: float) -> bool:
     """Whether the user has no membership but an active grant on a project of the workspace."""
     if (workspace_id, user_id) in snap.memberships:
         return False
-    return any(
-        snap.projects[p].workspace_id == workspace_id and snap.grants[(p, user_id)].active(now)
-        for p in snap.grants_of.get(user_id, ())
-    )
+    return now < snap.grant_horizon.get((workspace_id, user_id), float("-inf"))

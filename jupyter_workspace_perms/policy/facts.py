@@ -108,6 +108,18 @@ def _group(pairs: Iterable[tuple[int, int]]) -> Mapping[int, tuple[int, ...]]:
     return MappingProxyType({k: tuple(v) for k, v in grouped.items()})
 
 
+def _grant_horizon(
+    grants: Iterable[GrantFacts], projects: Mapping[int, ProjectFacts]
+) -> dict[tuple[int, int], float]:
+    """When each user's last grant in each workspace ends, so "is a guest" is one lookup."""
+    horizon: dict[tuple[int, int], float] = {}
+    for grant in grants:
+        key = (projects[grant.project_id].workspace_id, grant.user_id)
+        ends = float("inf") if grant.expires_at is None else grant.expires_at
+        horizon[key] = max(ends, horizon.get(key, float("-inf")))
+    return horizon
+
+
 @dataclass(frozen=True)
 class PolicySnapshot:
     """Every fact the policy core needs, indexed for constant-time decisions."""
@@ -128,6 +140,8 @@ class PolicySnapshot:
     projects_of: Mapping[int, tuple[int, ...]]  # workspace_id -> project ids
     grants_of: Mapping[int, tuple[int, ...]]  # user_id -> project ids with a grant
     grantees_of: Mapping[int, tuple[int, ...]]  # project_id -> user ids with a grant
+    # (workspace_id, user_id) -> when the user's last grant in the workspace ends (inf: never)
+    grant_horizon: Mapping[tuple[int, int], float]
 
     @classmethod
     def build(
@@ -168,6 +182,7 @@ class PolicySnapshot:
             projects_of=_group((p.workspace_id, p.id) for p in project_map.values()),
             grants_of=_group((user, project) for project, user in grant_map),
             grantees_of=_group(grant_map),
+            grant_horizon=MappingProxyType(_grant_horizon(grant_map.values(), project_map)),
         )
 
     @classmethod

@@ -79,4 +79,14 @@ def can_set_project_access(
 
 
 def _refuse(granted: Decision, code: str, reason: str) -> Decision:
-    return Decision(False, granted.permission, code, reason, granted.role, visible=True)
+    return Decision(
+        False,
+        granted.permission,
+        code,
+        granted.role,
+        True,
+        granted.source,
+        granted.workspace,
+        granted.project,
+        note=reason,
+    )

@@ -1,0 +1,1 @@
+"""Performance benchmarks of jupyter-workspace-perms (run as scripts, see README.md)."""

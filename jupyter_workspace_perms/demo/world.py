@@ -1,0 +1,142 @@
+"""The sample world of the demo (SPEC §8), built through the same writer the CLI uses.
+
+Workspace ``acme`` is owned by an Admin who signs in with Google and enforces that
+provider; it has an Editor, a Contributor, a Viewer, a member signed in with GitHub
+(blocked by the enforced provider), a Guest with a gmail address on one project and a
+colleague from the same domain who is not a member yet. Projects: ``analysis`` (full
+access, with a notebook that has a ``parameters`` cell and widgets), ``reports``
+(locked: view only) and ``secret-plans`` (private). A second workspace, ``lab``, is
+where members may duplicate projects to.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..store import PolicyStore
+
+DOMAIN = "acme.example"
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Somebody to sign in as, and what the demo shows them to be."""
+
+    key: str
+    email: str
+    provider: str
+    shows: str  # the role (or situation) the login link demonstrates
+
+
+PERSONAS = (
+    Persona("admin", f"ada@{DOMAIN}", "google", "Admin and owner of acme"),
+    Persona("editor", f"eddie@{DOMAIN}", "google", "Editor"),
+    Persona("contributor", f"cora@{DOMAIN}", "google", "Contributor"),
+    Persona("viewer", f"vic@{DOMAIN}", "google", "Viewer"),
+    Persona("guest", "gus.guest@gmail.com", "google", "Guest (viewer of acme/analysis only)"),
+    Persona("joiner", f"jo@{DOMAIN}", "google", "same domain, not a member yet (can join)"),
+    Persona("blocked", f"gil@{DOMAIN}", "github", "Editor blocked by enforced SSO (google)"),
+)
+
+MEMBERS = {"editor": "editor", "contributor": "contributor", "viewer": "viewer"}
+
+
+def build_world(store: PolicyStore, root: Path) -> dict[str, str]:
+    """Create the sample world in ``store`` and its folders in ``root``; returns tokens."""
+    people = {p.key: p for p in PERSONAS}
+    admin = people["admin"]
+    with store.write("demo") as w:
+        for persona in PERSONAS:
+            w.ensure_user(persona.email, persona.provider)
+        w.create_workspace("acme", admin.email, admin.provider, name="Acme Analytics")
+        for key, role in MEMBERS.items():
+            w.set_member("acme", people[key].email, role)
+        w.set_member("acme", people["blocked"].email, "editor")
+        w.set_settings("acme", domain_invites=True, enforced_sso_provider=admin.provider)
+        w.create_project("acme", "analysis", "full", creator=people["editor"].email)
+        w.create_project("acme", "reports", "view", creator=admin.email)
+        w.create_project("acme", "secret-plans", "none", creator=people["editor"].email)
+        w.set_collaborator("acme", "analysis", people["guest"].email, "viewer")
+        w.set_collaborator("acme", "secret-plans", people["contributor"].email, "viewer")
+        w.create_workspace("lab", admin.email, admin.provider, name="Acme Lab")
+        for key in MEMBERS:
+            w.set_member("lab", people[key].email, "editor")
+    with store.write("demo") as w:
+        tokens = {p.key: w.create_token(p.email, p.provider, note="demo")[1] for p in PERSONAS}
+    _write_files(root)
+    return tokens
+
+
+def _write_files(root: Path) -> None:
+    for folder in ("acme/analysis", "acme/reports", "acme/secret-plans", "lab"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "acme" / "README.md").write_text(
+        "# Acme Analytics\n\nProjects: analysis (everyone), reports (locked), "
+        "secret-plans (private).\n",
+        encoding="utf-8",
+    )
+    notebook = root / "acme" / "analysis" / "forecast.ipynb"
+    notebook.write_text(json.dumps(forecast_notebook(), indent=1), encoding="utf-8")
+    (root / "acme" / "reports" / "q3.md").write_text(
+        "# Q3 report\n\nRevenue grew 12%.\n", encoding="utf-8"
+    )
+    (root / "acme" / "secret-plans" / "plans.md").write_text(
+        "# Secret plans\n\nOnly collaborators can read this.\n", encoding="utf-8"
+    )
+
+
+def _cell(cell_id: str, source: str, tags: list[str] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"tags": tags} if tags else {}
+    return {
+        "cell_type": "code",
+        "id": cell_id,
+        "metadata": metadata,
+        "execution_count": None,
+        "outputs": [],
+        "source": source,
+    }
+
+
+def forecast_notebook() -> dict[str, Any]:
+    """A notebook with a papermill ``parameters`` cell and ipywidgets controls."""
+    cells = [
+        {
+            "cell_type": "markdown",
+            "id": "intro",
+            "metadata": {},
+            "source": "# Revenue forecast\n\nContributors may change the parameters and run the "
+            "saved cells; only Editors may change the code.",
+        },
+        _cell(
+            "parameters", "growth_rate = 0.05\nmonths = 12\nstart_revenue = 100.0", ["parameters"]
+        ),
+        _cell(
+            "forecast",
+            "forecast = [round(start_revenue * (1 + growth_rate) ** m, 2) for m in range(months)]\n"
+            "forecast[-1]",
+        ),
+        _cell(
+            "controls",
+            "import ipywidgets as widgets\n\n"
+            "rate = widgets.FloatSlider(value=growth_rate, min=0, max=0.2, step=0.01,"
+            " description='growth')\n"
+            "out = widgets.Output()\n\n"
+            "def show(change=None):\n"
+            "    out.clear_output()\n"
+            "    with out:\n"
+            "        print(round(start_revenue * (1 + rate.value) ** months, 2))\n\n"
+            "rate.observe(show, 'value')\nshow()\nwidgets.VBox([rate, out])",
+        ),
+    ]
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
