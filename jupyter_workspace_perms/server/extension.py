@@ -9,7 +9,8 @@ the server:
 - refuse unauthenticated access on every route;
 - open the policy store, refusing to start on an outdated schema or on a
   SQLite file inside ``root_dir``;
-- re-read the policy when another process changes it.
+- re-read the policy when another process changes it (every
+  ``PolicyStore.refresh_interval`` seconds, in a worker thread).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class WorkspacePermsExtension(ExtensionApp):
             store.snapshot.version,
             redact(store.db_url),
         )
+        self._start_refresher(store)
 
     def _refuse_db_inside_root(self) -> None:
         assert self.store is not None
@@ -112,10 +114,13 @@ class WorkspacePermsExtension(ExtensionApp):
         """Add the REST API."""
         self.handlers.extend(default_handlers)
 
-    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        """Poll for policy changes made by other processes."""
-        assert self.store is not None
-        interval_ms = max(self.store.refresh_interval, 0.05) * 1000
+    def _start_refresher(self, store: PolicyStore) -> None:
+        """Poll for policy changes made by other processes.
+
+        Started here rather than in ``_start_jupyter_server_extension`` so that it
+        runs wherever the server's event loop runs, embedded servers included.
+        """
+        interval_ms = max(store.refresh_interval, 0.05) * 1000
         self._refresher = PeriodicCallback(self._refresh_in_thread, interval_ms)
         self._refresher.start()
 
