@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session
 from traitlets.config import Application
 
 from jupyter_workspace_perms.cli import app as cli_app
-from jupyter_workspace_perms.cli.base import Command, make_folders, parse_expiry
+from jupyter_workspace_perms.cli.base import Command
 from jupyter_workspace_perms.errors import InvalidInput
+from jupyter_workspace_perms.folders import make_folders
 from jupyter_workspace_perms.identity.tokens import hash_token
 from jupyter_workspace_perms.policy import ProjectAccess, Role
 from jupyter_workspace_perms.store import PolicyStore, database, orm
+from jupyter_workspace_perms.timestamps import parse_expiry
 
 MODULE = "jupyter_workspace_perms.cli.app"
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@other.org"

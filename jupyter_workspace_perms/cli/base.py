@@ -17,8 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Generator, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
-from datetime import datetime, timezone
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
@@ -32,7 +31,8 @@ from traitlets.config.application import ArgvType, ClassesType, StrDict
 # class it uses is private, so we subclass it by name.
 from traitlets.config.loader import KVArgParseConfigLoader, _KVArgParser
 
-from ..errors import InvalidInput, StoreUnavailable, WorkspacePermsError
+from ..errors import StoreUnavailable, WorkspacePermsError
+from ..folders import make_folders
 from ..store import PolicyStore, PolicyWriter, database
 
 PROG = "jupyter workspace-perms"
@@ -259,87 +259,6 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in the environment or the password database
         return "cli:unknown"
-
-
-def parse_expiry(value: str) -> datetime:
-    """An aware, future datetime from ISO 8601.
-
-    A time without a zone is refused: it would silently mean the zone of
-    whichever machine reads it. ``Z`` is accepted on every Python version.
-    """
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"invalid expiry {value!r}: use ISO 8601 like 2026-12-31T18:00:00Z"
-        ) from None
-    if when.utcoffset() is None or "T" not in text.upper():
-        raise InvalidInput(
-            f"expiry {value!r} needs a time and a time zone: e.g. 2026-12-31T18:00:00Z "
-            "(UTC) or 2026-12-31T18:00:00+02:00"
-        )
-    if when <= datetime.now(timezone.utc):
-        raise InvalidInput(f"expiry {value!r} is in the past")
-    return when
-
-
-def iso(value: datetime | float | None) -> str | None:
-    """A timestamp (datetime or POSIX seconds) as ISO 8601 in UTC, for output."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    return value.astimezone(timezone.utc).isoformat()
-
-
-def make_folders(root: str, parts: Sequence[str]) -> tuple[Path, list[Path]]:
-    """Create ``root/part/...`` one level at a time; return the folder and those created.
-
-    Existing folders are adopted. Each level must be a real folder inside the real
-    ``root``: the server maps a file to its workspace and project by real path, so
-    a symlink (pointing out of the root or to another workspace) is refused.
-    """
-    real_root = Path(root).expanduser().resolve()
-    if not real_root.is_dir():
-        raise InvalidInput(f"root dir {root!r} is not an existing folder")
-    created: list[Path] = []
-    path = real_root
-    for part in parts:
-        expected = path / part
-        path = expected.resolve()
-        if real_root not in path.parents:
-            raise InvalidInput(f"{expected} resolves to {path}, outside the root dir {real_root}")
-        if path != expected:
-            raise InvalidInput(f"{expected} is a link to {path}: use a real folder")
-        if path.is_dir():
-            continue
-        if path.exists():
-            raise InvalidInput(f"{path} exists and is not a folder")
-        try:
-            path.mkdir()
-        except OSError as e:
-            raise InvalidInput(f"cannot create folder {path}: {e.strerror}") from None
-        created.append(path)
-    return path, created
-
-
-@contextmanager
-def folders_removed_on_error() -> Iterator[list[Path]]:
-    """Collect created folders; remove them (if still empty) when the block fails.
-
-    Wrapped around ``store.write(...)``, a failed commit leaves no new folder behind.
-    """
-    created: list[Path] = []
-    try:
-        yield created
-    except BaseException:
-        for path in reversed(created):
-            with suppress(OSError):
-                path.rmdir()
-        raise
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -16,17 +16,16 @@ from traitlets import Unicode
 from traitlets.config.application import StrDict
 
 from ..errors import InvalidInput, NotFound
+from ..folders import folders_removed_on_error
 from ..policy import PolicySnapshot, WorkspaceFacts
 from ..store import orm
+from ..timestamps import iso, parse_expiry
 from .base import (
     PROG,
     Command,
     FolderCommand,
     Result,
     UsageError,
-    folders_removed_on_error,
-    iso,
-    parse_expiry,
     table,
 )
 

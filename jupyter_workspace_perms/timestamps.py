@@ -1,0 +1,41 @@
+"""Timestamps in and out: ISO 8601 with a time zone, always."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .errors import InvalidInput
+
+
+def parse_expiry(value: str) -> datetime:
+    """An aware, future datetime from ISO 8601.
+
+    A time without a zone is refused: it would silently mean the zone of
+    whichever machine reads it. ``Z`` is accepted on every Python version.
+    """
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"invalid expiry {value!r}: use ISO 8601 like 2026-12-31T18:00:00Z"
+        ) from None
+    if when.utcoffset() is None or "T" not in text.upper():
+        raise InvalidInput(
+            f"expiry {value!r} needs a time and a time zone: e.g. 2026-12-31T18:00:00Z "
+            "(UTC) or 2026-12-31T18:00:00+02:00"
+        )
+    if when <= datetime.now(timezone.utc):
+        raise InvalidInput(f"expiry {value!r} is in the past")
+    return when
+
+
+def iso(value: datetime | float | None) -> str | None:
+    """A timestamp (datetime or POSIX seconds) as ISO 8601 in UTC, for output."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromtimestamp(value, timezone.utc)
+    return value.astimezone(timezone.utc).isoformat()
