@@ -50,3 +50,10 @@ class SchemaOutdated(WorkspacePermsError):
 
     status = 500
     reason = "schema_outdated"
+
+
+class Forbidden(WorkspacePermsError):
+    """The caller may see the object but not do this (``reason`` says which rule)."""
+
+    status = 403
+    reason = "forbidden"

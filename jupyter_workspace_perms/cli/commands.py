@@ -10,15 +10,12 @@ stays an admin) always apply.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from traitlets import Unicode
 from traitlets.config.application import StrDict
 
 from ..errors import InvalidInput, NotFound
 from ..folders import folders_removed_on_error
 from ..policy import PolicySnapshot, WorkspaceFacts
-from ..store import orm
 from ..timestamps import iso, parse_expiry
 from .base import (
     PROG,
@@ -485,9 +482,7 @@ class TokenList(Command):
         user = self.store.snapshot.user_named(username)
         if user is None:
             raise NotFound(f"no user {username!r}")
-        t = orm.Token
-        with Session(self.store.engine) as session:
-            found = session.scalars(select(t).where(t.user_id == user.id).order_by(t.id)).all()
+        found = self.store.tokens_of(user.id)
         tokens = [
             {
                 "id": token.id,

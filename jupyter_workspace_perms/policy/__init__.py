@@ -4,7 +4,15 @@ Nothing in this package performs I/O or imports Jupyter; see
 :mod:`.permissions` for the vocabulary.
 """
 
-from .decisions import Decision, RoleResolution, check_project, check_workspace, project_role
+from .decisions import (
+    Decision,
+    RoleResolution,
+    check_project,
+    check_workspace,
+    is_guest,
+    project_role,
+    workspace_role,
+)
 from .facts import (
     GrantFacts,
     MembershipFacts,
@@ -15,7 +23,13 @@ from .facts import (
     UserFacts,
     WorkspaceFacts,
 )
-from .guards import can_set_collaborator, can_set_member, can_set_project_access
+from .guards import (
+    can_join,
+    can_set_collaborator,
+    can_set_member,
+    can_set_project_access,
+    can_set_sso_provider,
+)
 from .listing import (
     ProjectListing,
     WorkspaceListing,
@@ -43,16 +57,20 @@ __all__ = [
     "UserFacts",
     "WorkspaceFacts",
     "WorkspaceListing",
+    "can_join",
     "can_set_collaborator",
     "can_set_member",
     "can_set_project_access",
+    "can_set_sso_provider",
     "check_project",
     "check_workspace",
     "holds_anywhere",
+    "is_guest",
     "permissions_of",
     "project_role",
     "readable_project_ids",
     "users_with_permission",
     "visible_projects",
     "visible_workspaces",
+    "workspace_role",
 ]

@@ -78,6 +78,74 @@ def can_set_project_access(
     return decision
 
 
+def can_set_sso_provider(
+    snap: PolicySnapshot, actor: Subject, workspace_id: int, provider: str | None, now: float
+) -> Decision:
+    """May ``actor`` enforce ``provider`` (None lifts enforcement) on a workspace?
+
+    Only the provider the actor is signed in with now may be enforced: to enforce
+    another, sign in with it first. So an Admin can never lock themselves out.
+    """
+    decision = check_workspace(snap, actor, workspace_id, "workspace:manage_settings", now)
+    if not decision.allowed or provider is None or provider == actor.login_provider:
+        return decision
+    return _refuse(
+        decision,
+        "sso_provider_mismatch",
+        f"you are signed in with {actor.login_provider}: you can enforce only that provider; "
+        f"to enforce {provider}, sign in with {provider} first",
+    )
+
+
+def can_join(
+    snap: PolicySnapshot,
+    actor: Subject,
+    workspace_id: int,
+    *,
+    invites_open: bool,
+    email_in_domain: bool,
+    email_verified: bool,
+) -> Decision:
+    """May ``actor`` join a workspace as viewer through a domain invite?
+
+    ``invites_open``: domain invites are on and available for the owner's domain;
+    ``email_in_domain``: the actor's email is in that domain. Without both, the
+    workspace stays invisible (404). The email must be verified, and a workspace
+    that enforces an SSO provider takes only sign-ins with it.
+    """
+    workspace = snap.workspaces.get(workspace_id)
+    if workspace is None or not (invites_open and email_in_domain):
+        return Decision(False, "workspace:read", "not_found", visible=False, workspace=workspace)
+    if (workspace_id, actor.user_id) in snap.memberships:
+        return Decision(
+            False,
+            "workspace:read",
+            "already_member",
+            workspace=workspace,
+            note=f"you are already a member of {workspace.slug}",
+        )
+    if not email_verified:
+        return Decision(
+            False,
+            "workspace:read",
+            "email_unverified",
+            workspace=workspace,
+            note="verify your email with your login provider to join",
+        )
+    sso = workspace.enforced_sso_provider
+    if sso is not None and actor.login_provider != sso:
+        return Decision(
+            False,
+            "workspace:read",
+            "sso_blocked",
+            workspace=workspace,
+            note=f"{workspace.slug} requires signing in with {sso}: sign in with {sso} to join",
+        )
+    return Decision(
+        True, "workspace:read", "allowed", Role.viewer, workspace=workspace, source="domain invite"
+    )
+
+
 def _refuse(granted: Decision, code: str, reason: str) -> Decision:
     return Decision(
         False,

@@ -16,9 +16,9 @@ from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import User
 from tornado.web import RequestHandler
 
+from ..api.operations import RESOURCE_PREFIX
 from ..identity.provider import WorkspaceUser
 from ..policy import PolicySnapshot, holds_anywhere
-from .handlers.base import RESOURCE_PREFIX
 
 SERVER_WIDE_PERMISSION = "workspace:manage_settings"
 

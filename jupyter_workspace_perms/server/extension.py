@@ -23,7 +23,7 @@ from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Type
+from traitlets import Bool, Type
 
 from .._version import __version__
 from ..errors import WorkspacePermsError
@@ -66,6 +66,15 @@ class WorkspacePermsExtension(ExtensionApp):
         must never stand for a user.""",
     )
 
+    allow_workspace_creation = Bool(
+        True,
+        config=True,
+        help="""Whether any signed-in user may create a workspace through the REST API
+        (default True, as on hosted notebook services; they become its owner). Set
+        False to let only operators create workspaces (``jupyter workspace-perms
+        workspace create``).""",
+    )
+
     store: PolicyStore | None = None
     _refresher: PeriodicCallback | None = None
 
@@ -91,6 +100,7 @@ class WorkspacePermsExtension(ExtensionApp):
         if isinstance(identity_provider, WorkspaceIdentityProvider):
             identity_provider.store = store
         self.settings["workspace_perms_store"] = store
+        self.settings["workspace_perms_allow_workspace_creation"] = self.allow_workspace_creation
         self.log.info(
             "workspace policy version %s loaded from %s",
             store.snapshot.version,

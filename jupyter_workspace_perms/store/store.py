@@ -159,6 +159,13 @@ class PolicyStore(LoggingConfigurable):
             )
             return False
 
+    def tokens_of(self, user_id: int) -> list[orm.Token]:
+        """A user's tokens, revoked ones included (only hashes are stored), oldest first."""
+        t = orm.Token
+        with Session(self.engine) as session:
+            query = select(t).where(t.user_id == user_id).order_by(t.id)
+            return list(session.scalars(query).all())
+
     # -- writing -----------------------------------------------------------------------
 
     @contextmanager

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import me
+from . import me, members, projects, status, tokens, workspaces
 
-default_handlers: list[tuple[str, Any]] = [*me.default_handlers]
+default_handlers: list[tuple[str, Any]] = [
+    *me.default_handlers,
+    *workspaces.default_handlers,
+    *members.default_handlers,
+    *projects.default_handlers,
+    *tokens.default_handlers,
+    *status.default_handlers,
+]

@@ -1,0 +1,248 @@
+"""The operation table: every REST operation, what it needs, what it takes and returns.
+
+Each row names the Jupyter (action, resource) label the Authorizer sees and the
+policy permission checked on the path's target (the workspace ``{ws}`` or the
+project ``{ws}/{project}``) before the handler runs. Rows without a permission
+decide inside the handler (guards that depend on the body, or listings that
+filter per item) and say so in ``decided_by``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BASE_PATH = "/api/workspace-perms"
+RESOURCE_PREFIX = "jupyter_workspace_perms:"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One REST operation."""
+
+    id: str
+    method: str
+    path: str  # relative to BASE_PATH, with {ws}, {project}, {user}, {token_id}
+    thing: str  # the resource is jupyter_workspace_perms:<thing>
+    summary: str
+    permission: str | None = None
+    decided_by: str = ""
+    request: str | None = None
+    response: str | None = None
+    status: int = 200
+
+    @property
+    def action(self) -> str:
+        """Jupyter's action for the HTTP method (``read`` or ``write``)."""
+        return "read" if self.method in ("GET", "HEAD") else "write"
+
+    @property
+    def resource(self) -> str:
+        """Jupyter's resource label."""
+        return RESOURCE_PREFIX + self.thing
+
+    @property
+    def target(self) -> str | None:
+        """What the permission is checked on: ``project``, ``workspace`` or nothing."""
+        if "{project}" in self.path:
+            return "project"
+        if "{ws}" in self.path:
+            return "workspace"
+        return None
+
+
+WS = "/workspaces/{ws}"
+PROJECT = WS + "/projects/{project}"
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "me.get",
+        "GET",
+        "/me",
+        "me",
+        "Your identity, memberships, roles and the workspaces you may join.",
+        decided_by="lists only what you belong to",
+        response="Me",
+    ),
+    Operation(
+        "workspaces.list",
+        "GET",
+        "/workspaces",
+        "workspaces",
+        "Workspaces you belong to or are a guest of.",
+        decided_by="lists only what you belong to",
+        response="WorkspaceList",
+    ),
+    Operation(
+        "workspaces.create",
+        "POST",
+        "/workspaces",
+        "workspaces",
+        "Create a workspace (and its folder); you become its owner and Admin.",
+        decided_by="WorkspacePermsExtension.allow_workspace_creation",
+        request="WorkspaceCreate",
+        response="Workspace",
+        status=201,
+    ),
+    Operation(
+        "workspace.get",
+        "GET",
+        WS,
+        "workspaces",
+        "A workspace's settings and what domain invites and SSO would allow.",
+        permission="workspace:read",
+        response="Workspace",
+    ),
+    Operation(
+        "workspace.patch",
+        "PATCH",
+        WS,
+        "workspaces",
+        "Change domain invites, the enforced SSO provider or viewers_can_execute.",
+        permission="workspace:manage_settings",
+        request="WorkspacePatch",
+        response="Workspace",
+    ),
+    Operation(
+        "members.list",
+        "GET",
+        WS + "/members",
+        "members",
+        "Members and guests, with role, guest and SSO-blocked status.",
+        permission="workspace:read",
+        response="MemberList",
+    ),
+    Operation(
+        "member.put",
+        "PUT",
+        WS + "/members/{user}",
+        "members",
+        "Add a member or change their role (never above your own; never the owner's).",
+        permission="workspace:manage_members",
+        decided_by="can_set_member",
+        request="MemberPut",
+        response="Member",
+    ),
+    Operation(
+        "member.delete",
+        "DELETE",
+        WS + "/members/{user}",
+        "members",
+        "Remove a member (never the owner).",
+        permission="workspace:manage_members",
+        decided_by="can_set_member",
+        status=204,
+    ),
+    Operation(
+        "workspace.join",
+        "POST",
+        WS + "/join",
+        "members",
+        "Join as viewer through a domain invite (verified email in the owner's domain).",
+        decided_by="domain invite rules",
+        response="Member",
+        status=201,
+    ),
+    Operation(
+        "projects.list",
+        "GET",
+        WS + "/projects",
+        "projects",
+        "Projects you can see; private ones by name only for Admins.",
+        permission="workspace:read",
+        response="ProjectList",
+    ),
+    Operation(
+        "projects.create",
+        "POST",
+        WS + "/projects",
+        "projects",
+        "Create a project (and its folder); you become its project admin.",
+        permission="workspace:create_project",
+        request="ProjectCreate",
+        response="Project",
+        status=201,
+    ),
+    Operation(
+        "project.get",
+        "GET",
+        PROJECT,
+        "projects",
+        "A project, your role on it and its collaborators.",
+        permission="project:read",
+        response="Project",
+    ),
+    Operation(
+        "project.patch",
+        "PATCH",
+        PROJECT,
+        "projects",
+        "Change what members get: full, view (locked) or none (private).",
+        permission="project:share",
+        decided_by="can_set_project_access",
+        request="ProjectPatch",
+        response="Project",
+    ),
+    Operation(
+        "collaborator.put",
+        "PUT",
+        PROJECT + "/collaborators/{user}",
+        "collaborators",
+        "Share the project with a user, optionally until expires_at.",
+        permission="project:share",
+        decided_by="can_set_collaborator",
+        request="CollaboratorPut",
+        response="Collaborator",
+    ),
+    Operation(
+        "collaborator.delete",
+        "DELETE",
+        PROJECT + "/collaborators/{user}",
+        "collaborators",
+        "Stop sharing the project with a user.",
+        permission="project:share",
+        status=204,
+    ),
+    Operation(
+        "tokens.list",
+        "GET",
+        "/tokens",
+        "tokens",
+        "Your personal access tokens.",
+        decided_by="your own only",
+        response="TokenList",
+    ),
+    Operation(
+        "tokens.create",
+        "POST",
+        "/tokens",
+        "tokens",
+        "Create a personal access token (shown once).",
+        decided_by="your own only",
+        request="TokenCreate",
+        response="TokenCreated",
+        status=201,
+    ),
+    Operation(
+        "token.delete",
+        "DELETE",
+        "/tokens/{token_id}",
+        "tokens",
+        "Revoke one of your tokens.",
+        decided_by="your own only",
+        status=204,
+    ),
+    Operation(
+        "status.get",
+        "GET",
+        "/status",
+        "status",
+        "Version, store and kernel isolation status (details for workspace Admins).",
+        decided_by="details need workspace:manage_settings somewhere",
+        response="Status",
+    ),
+    Operation(
+        "spec.get", "GET", "/spec.yaml", "spec", "This OpenAPI document.", decided_by="any identity"
+    ),
+)
+
+BY_ID = {op.id: op for op in OPERATIONS}

@@ -1,0 +1,195 @@
+"""JSON Schemas (2020-12, as used by OpenAPI 3.1) of request and response bodies.
+
+Request bodies refuse unknown fields (``additionalProperties: false``): a typo
+must be an error, never an ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..policy.permissions import PERMISSIONS, ProjectAccess, Role
+
+Schema = dict[str, Any]
+
+ROLE_NAMES = [r.name for r in Role]
+ACCESS_NAMES = [a.value for a in ProjectAccess]
+PROJECT_PERMISSIONS = [p for p, d in PERMISSIONS.items() if d.scope == "project"]
+WORKSPACE_PERMISSIONS = [p for p, d in PERMISSIONS.items() if d.scope == "workspace"]
+
+
+def ref(name: str) -> Schema:
+    """A reference to a named schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    """A closed object: these properties and no others."""
+    return {
+        "type": "object",
+        "properties": {**required, **(optional or {})},
+        "required": sorted(required),
+        "additionalProperties": False,
+    }
+
+
+STRING: Schema = {"type": "string"}
+BOOL: Schema = {"type": "boolean"}
+INT: Schema = {"type": "integer"}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
+ROLE: Schema = {"type": "string", "enum": ROLE_NAMES}
+ACCESS: Schema = {"type": "string", "enum": ACCESS_NAMES}
+SLUG: Schema = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}
+PROJECT_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 127}
+PROVIDER: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
+
+
+def _permissions(names: list[str]) -> Schema:
+    return {"type": "array", "items": {"type": "string", "enum": names}}
+
+
+_WORKSPACE_SUMMARY: dict[str, Schema] = {
+    "slug": STRING,
+    "name": STRING,
+    "role": nullable(ROLE),
+    "owner": BOOL,
+    "guest": BOOL,
+    "sso_blocked": BOOL,
+    "enforced_sso_provider": nullable(STRING),
+    "permissions": _permissions(WORKSPACE_PERMISSIONS),
+}
+_TOKEN: dict[str, Schema] = {
+    "id": INT,
+    "prefix": STRING,
+    "note": STRING,
+    "login_provider": STRING,
+    "created_at": TIMESTAMP,
+    "expires_at": nullable(TIMESTAMP),
+    "revoked": BOOL,
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj({"message": STRING, "reason": nullable(STRING)}, {"traceback": STRING}),
+    "Identity": obj(
+        {
+            "username": STRING,
+            "display_name": STRING,
+            "email": STRING,
+            "email_verified": BOOL,
+            "login_provider": STRING,
+        }
+    ),
+    "ProjectSummary": obj(
+        {
+            "name": STRING,
+            "access": ACCESS,
+            "role": nullable(ROLE),
+            "name_only": BOOL,
+            "creator": nullable(STRING),
+            "permissions": _permissions(PROJECT_PERMISSIONS),
+        }
+    ),
+    "Collaborator": obj(
+        {"username": STRING, "role": ROLE, "expires_at": nullable(TIMESTAMP), "guest": BOOL}
+    ),
+    "Project": obj(
+        {
+            "name": STRING,
+            "workspace": STRING,
+            "access": ACCESS,
+            "role": nullable(ROLE),
+            "name_only": BOOL,
+            "creator": nullable(STRING),
+            "permissions": _permissions(PROJECT_PERMISSIONS),
+            "collaborators": {"type": "array", "items": ref("Collaborator")},
+        }
+    ),
+    "WorkspaceSummary": obj(_WORKSPACE_SUMMARY),
+    "MeWorkspace": obj(
+        {
+            **_WORKSPACE_SUMMARY,
+            "projects": {"type": "array", "items": ref("ProjectSummary")},
+        }
+    ),
+    "Joinable": obj({"slug": STRING, "name": STRING, "invite_domain": STRING}),
+    "Me": obj(
+        {
+            "identity": ref("Identity"),
+            "workspaces": {"type": "array", "items": ref("MeWorkspace")},
+            "joinable": {"type": "array", "items": ref("Joinable")},
+            "policy_version": INT,
+        }
+    ),
+    "WorkspaceCreate": obj({"slug": SLUG}, {"name": {"type": "string", "maxLength": 255}}),
+    "Workspace": obj(
+        {
+            "slug": STRING,
+            "name": STRING,
+            "owner": STRING,
+            "role": nullable(ROLE),
+            "permissions": _permissions(WORKSPACE_PERMISSIONS),
+            "domain_invites": BOOL,
+            "enforced_sso_provider": nullable(STRING),
+            "viewers_can_execute": BOOL,
+            "invite_domain": nullable(STRING),
+            "domain_invites_available": BOOL,
+            "domain_invites_reason": nullable(STRING),
+            "domain_invites_message": nullable(STRING),
+            "sso_provider_offer": STRING,
+        }
+    ),
+    "WorkspacePatch": {
+        **obj(
+            {},
+            {
+                "domain_invites": BOOL,
+                "enforced_sso_provider": nullable(PROVIDER),
+                "viewers_can_execute": BOOL,
+            },
+        ),
+        "minProperties": 1,
+    },
+    "Member": obj(
+        {
+            "username": STRING,
+            "email": STRING,
+            "display_name": STRING,
+            "login_provider": STRING,
+            "role": nullable(ROLE),
+            "owner": BOOL,
+            "guest": BOOL,
+            "sso_blocked": BOOL,
+            "projects": {
+                "type": "array",
+                "items": obj({"name": STRING, "role": ROLE, "expires_at": nullable(TIMESTAMP)}),
+            },
+        }
+    ),
+    "MemberList": obj({"members": {"type": "array", "items": ref("Member")}}),
+    "MemberPut": obj({"role": ROLE}),
+    "ProjectCreate": obj({"name": PROJECT_NAME}, {"access": ACCESS}),
+    "ProjectList": obj({"projects": {"type": "array", "items": ref("ProjectSummary")}}),
+    "ProjectPatch": obj({"access": ACCESS}),
+    "CollaboratorPut": obj({"role": ROLE}, {"expires_at": nullable(TIMESTAMP)}),
+    "WorkspaceList": obj({"workspaces": {"type": "array", "items": ref("WorkspaceSummary")}}),
+    "TokenCreate": obj(
+        {}, {"note": {"type": "string", "maxLength": 255}, "expires_at": nullable(TIMESTAMP)}
+    ),
+    "Token": obj(_TOKEN),
+    "TokenCreated": obj({**_TOKEN, "token": STRING}),
+    "TokenList": obj({"tokens": {"type": "array", "items": ref("Token")}}),
+    "Status": obj(
+        {
+            "version": STRING,
+            "policy_version": INT,
+            "store": obj({"backend": STRING}, {"db_url": STRING, "schema": nullable(STRING)}),
+            "isolation": obj({"kernels": STRING, "message": STRING}),
+            "details": BOOL,
+        }
+    ),
+}

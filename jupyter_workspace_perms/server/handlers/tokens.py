@@ -1,0 +1,73 @@
+"""The caller's own personal access tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ...errors import NotFound
+from ...store import PolicyWriter, orm
+from ...timestamps import iso, parse_expiry
+from .base import Call, WorkspacePermsHandler, api, route
+
+
+def token_model(token: orm.Token) -> dict[str, Any]:
+    """A token without its secret."""
+    return {
+        "id": token.id,
+        "prefix": token.prefix,
+        "note": token.note,
+        "login_provider": token.login_provider,
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "revoked": token.revoked_at is not None,
+    }
+
+
+class TokensHandler(WorkspacePermsHandler):
+    """``/tokens``."""
+
+    @api("tokens.list")
+    async def get(self, call: Call) -> None:
+        """The caller's tokens, revoked ones included."""
+        loop = asyncio.get_running_loop()
+        tokens = await loop.run_in_executor(None, self.store.tokens_of, call.user.user_id)
+        self.write_json({"tokens": [token_model(t) for t in tokens]})
+
+    @api("tokens.create")
+    async def post(self, call: Call) -> None:
+        """A new token for the caller, recording the provider of this sign-in."""
+        raw_expiry = call.body.get("expires_at")
+        expires_at = None if raw_expiry is None else parse_expiry(raw_expiry)
+        note = call.body.get("note", "")
+        user = call.user
+
+        def create(writer: PolicyWriter) -> dict[str, Any]:
+            token, secret = writer.create_token(
+                user.username, user.login_provider, expires_at, note
+            )
+            return {**token_model(token), "token": secret}
+
+        self.write_json(await self.change(create, user), 201)
+
+
+class TokenHandler(WorkspacePermsHandler):
+    """``/tokens/{token_id}``."""
+
+    @api("token.delete")
+    async def delete(self, call: Call) -> None:
+        """Revoke one of the caller's own tokens (others' tokens do not exist for them)."""
+        try:
+            token_id = int(call.args["token_id"])
+        except ValueError:
+            raise NotFound(f"no token {call.args['token_id']!r}") from None
+        username = call.user.username
+        await self.change(lambda w: w.revoke_token(token_id, owner=username), call.user)
+        self.set_status(204)
+        self.finish()
+
+
+default_handlers = [
+    (route("/tokens"), TokensHandler),
+    (route("/tokens/{token_id}"), TokenHandler),
+]
