@@ -117,10 +117,25 @@ def test_each_persona_signs_in_with_its_role(demo: dict[str, Any], persona: str)
     assert (acme["role"], acme["guest"], acme["sso_blocked"]) == EXPECTED_ROLE_IN_ACME[persona]
 
 
-def test_the_joiner_is_not_a_member_yet(demo: dict[str, Any]) -> None:
+def test_the_joiner_can_join_acme_as_viewer_through_the_domain_invite(
+    demo: dict[str, Any],
+) -> None:
     headers = {"Authorization": f"token {token_of(demo, 'joiner')}"}
     status, body, _ = get(f"{demo['base']}/api/workspace-perms/me", headers)
-    assert status == 200 and json.loads(body)["workspaces"] == []
+    me = json.loads(body)
+    assert status == 200 and me["workspaces"] == []
+    assert [w["slug"] for w in me["joinable"]] == ["acme"]
+    join = urllib.request.Request(
+        f"{demo['base']}/api/workspace-perms/workspaces/acme/join",
+        data=b"{}",
+        headers={**headers, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(join, timeout=10) as response:
+        assert response.status == 201
+        assert json.loads(response.read())["role"] == "viewer"
+    status, body, _ = get(f"{demo['base']}/api/workspace-perms/me", headers)
+    assert [(w["slug"], w["role"]) for w in json.loads(body)["workspaces"]] == [("acme", "viewer")]
 
 
 def test_a_login_link_opens_jupyterlab_and_sets_a_cookie(demo: dict[str, Any]) -> None:

@@ -67,12 +67,13 @@ class WorkspacePermsExtension(ExtensionApp):
     )
 
     allow_workspace_creation = Bool(
-        True,
+        False,
         config=True,
         help="""Whether any signed-in user may create a workspace through the REST API
-        (default True, as on hosted notebook services; they become its owner). Set
-        False to let only operators create workspaces (``jupyter workspace-perms
-        workspace create``).""",
+        (default False: operators create workspaces with ``jupyter workspace-perms
+        workspace create``). The creator becomes the workspace's owner and Admin. Keep it
+        off while ``WorkspaceAuthorizer`` trusts workspace Admins with Jupyter's own
+        routes, or any user could give themselves that trust.""",
     )
 
     store: PolicyStore | None = None
