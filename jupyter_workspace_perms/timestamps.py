@@ -20,15 +20,20 @@ def parse_expiry(value: str) -> datetime:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            f"invalid expiry {value!r}: use ISO 8601 like 2026-12-31T18:00:00Z"
+            f"invalid expiry {value!r}: use ISO 8601 like 2026-12-31T18:00:00Z", "invalid_expiry"
         ) from None
     if when.utcoffset() is None or "T" not in text.upper():
         raise InvalidInput(
             f"expiry {value!r} needs a time and a time zone: e.g. 2026-12-31T18:00:00Z "
-            "(UTC) or 2026-12-31T18:00:00+02:00"
+            "(UTC) or 2026-12-31T18:00:00+02:00",
+            "invalid_expiry",
         )
+    try:
+        when.astimezone(timezone.utc)  # stored in UTC: 9999-12-31T23:00-02:00 is past year 9999
+    except OverflowError:
+        raise InvalidInput(f"expiry {value!r} is too far in the future") from None
     if when <= datetime.now(timezone.utc):
-        raise InvalidInput(f"expiry {value!r} is in the past")
+        raise InvalidInput(f"expiry {value!r} is in the past", "invalid_expiry")
     return when
 
 

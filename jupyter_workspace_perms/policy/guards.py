@@ -109,14 +109,13 @@ def can_join(
     """May ``actor`` join a workspace as viewer through a domain invite?
 
     ``invites_open``: domain invites are on and available for the owner's domain;
-    ``email_in_domain``: the actor's email is in that domain. Without both, the
+    ``email_in_domain``: the actor's email is in that domain. Members already know
+    the workspace: they are told so first. For anyone else, without both the
     workspace stays invisible (404). The email must be verified, and a workspace
     that enforces an SSO provider takes only sign-ins with it.
     """
     workspace = snap.workspaces.get(workspace_id)
-    if workspace is None or not (invites_open and email_in_domain):
-        return Decision(False, "workspace:read", "not_found", visible=False, workspace=workspace)
-    if (workspace_id, actor.user_id) in snap.memberships:
+    if workspace is not None and (workspace_id, actor.user_id) in snap.memberships:
         return Decision(
             False,
             "workspace:read",
@@ -124,6 +123,8 @@ def can_join(
             workspace=workspace,
             note=f"you are already a member of {workspace.slug}",
         )
+    if workspace is None or not (invites_open and email_in_domain):
+        return Decision(False, "workspace:read", "not_found", visible=False, workspace=workspace)
     if not email_verified:
         return Decision(
             False,

@@ -165,7 +165,12 @@ class PolicyWriter:
         return membership
 
     def remove_member(self, slug: str, username: str) -> None:
-        """Remove a member; the owner cannot be removed."""
+        """Remove a member and their grants in the workspace; the owner cannot be removed.
+
+        The grants go too (a project creator's admin grant included): someone who
+        leaves a team must not keep its private projects as a guest. Share a
+        project again with ``set_collaborator`` to make them a guest on purpose.
+        """
         workspace = self.workspace(slug)
         user = self.user(username)
         if user.id == workspace.owner_id:
@@ -178,7 +183,21 @@ class PolicyWriter:
         if membership is None:
             raise NotFound(f"{username} is not a member of {slug}")
         self.session.delete(membership)
-        self._audit("member.remove", workspace.id, username, {"from": membership.role})
+        grants = self.session.scalars(
+            select(orm.Grant)
+            .join(orm.Project, orm.Project.id == orm.Grant.project_id)
+            .where(orm.Project.workspace_id == workspace.id, orm.Grant.user_id == user.id)
+        ).all()
+        removed = {}
+        for grant in grants:
+            removed[str(grant.project_id)] = grant.role
+            self.session.delete(grant)
+        self._audit(
+            "member.remove",
+            workspace.id,
+            username,
+            {"from": membership.role, "grants_removed": removed},
+        )
 
     def set_owner(self, slug: str, email: str, provider: str | None = None) -> None:
         """Move ownership to ``email`` (who becomes an admin); the old owner stays admin."""
@@ -338,7 +357,8 @@ class PolicyWriter:
 
     def revoke_token(self, token_id: int, owner: str | None = None) -> orm.Token:
         """Revoke a token (only the owner's own when ``owner`` is given)."""
-        token = self.session.get(orm.Token, token_id)
+        # ids are positive 64-bit integers; larger ones overflow the database driver
+        token = self.session.get(orm.Token, token_id) if 0 < token_id < 2**63 else None
         if token is None or (owner is not None and self.user(owner).id != token.user_id):
             raise NotFound(f"no token {token_id}")
         if token.revoked_at is None:

@@ -6,26 +6,31 @@ from typing import Any
 
 from ...domains import email_in_domain, invite_domain_for
 from ...identity.provider import WorkspaceUser
-from ...policy import PolicySnapshot, visible_workspaces
+from ...policy import PolicySnapshot, can_join, visible_workspaces
 from .. import models
 from .base import Call, WorkspacePermsHandler, api, route
 
 
 def joinable(snap: PolicySnapshot, user: WorkspaceUser) -> list[dict[str, Any]]:
-    """Workspaces with open domain invites for the user's verified email's domain."""
+    """Workspaces the user may join now through a domain invite (as ``POST …/join`` decides)."""
     if not user.email_verified:
         return []
     found = []
     for ws in snap.workspaces.values():
-        if not ws.domain_invites or (ws.id, user.user_id) in snap.memberships:
+        if not ws.domain_invites:
             continue
         eligibility = invite_domain_for(snap.users[ws.owner_id].email)
-        if (
-            eligibility.available
-            and eligibility.domain
-            and email_in_domain(user.email, eligibility.domain)
-        ):
-            found.append({"slug": ws.slug, "name": ws.name, "invite_domain": eligibility.domain})
+        domain = eligibility.domain
+        decision = can_join(
+            snap,
+            user.subject,
+            ws.id,
+            invites_open=eligibility.available,
+            email_in_domain=domain is not None and email_in_domain(user.email, domain),
+            email_verified=user.email_verified,
+        )
+        if decision.allowed:
+            found.append({"slug": ws.slug, "name": ws.name, "invite_domain": domain})
     return sorted(found, key=lambda w: w["slug"])
 
 

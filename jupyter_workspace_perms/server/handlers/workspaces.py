@@ -40,6 +40,8 @@ class WorkspacesHandler(WorkspacePermsHandler):
             with folders_removed_on_error() as created:
                 writer.create_workspace(slug, user.email or user.username, None, name)
                 created += make_folders(self.root_dir, [slug])[1]
+                if not created:  # only operators adopt folders that exist already
+                    raise Conflict(f"a folder named {slug!r} exists already", "exists")
 
         await self.change(create, user)
         ws = self.store.snapshot.workspaces[self.store.snapshot.workspaces_by_slug[slug]]
