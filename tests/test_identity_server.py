@@ -121,16 +121,25 @@ async def test_token_in_url_sets_a_login_cookie(wsp_fetch: Any, wsp_world: World
     assert body(r)["identity"]["username"] == "ed@acme.test"
 
 
-async def test_jupyter_routes_fail_closed_for_everyone_but_workspace_admins(
-    wsp_fetch: Any,
+async def test_listings_show_each_user_only_what_they_may_read(
+    wsp_fetch: Any, wsp_world: World
 ) -> None:
-    """Until routes are mapped to projects, only workspace Admins reach Jupyter's own APIs."""
-    for who in ("editor", "contributor", "viewer", "guest", "outsider"):
-        for parts in (("api", "contents"), ("api", "kernels"), ("api", "sessions")):
-            r = await wsp_fetch(who, *parts)
-            assert r.code == 403, (who, parts, r.code)
-    for parts in (("api", "contents"), ("api", "kernels"), ("api", "sessions")):
-        assert (await wsp_fetch("admin", *parts)).code == 200, parts
+    (wsp_world.root / "not-a-workspace").mkdir()
+    roots = {"admin": ["acme"], "viewer": ["acme"], "guest": ["acme"], "outsider": []}
+    for who, names in roots.items():
+        listing = body(await wsp_fetch(who, "api", "contents"))
+        assert sorted(e["name"] for e in listing["content"]) == names, who
+    # a private project is invisible to a workspace Admin without a grant
+    projects = {
+        "admin": ["locked", "public"],
+        "editor": ["locked", "private", "public"],
+        "viewer": ["locked", "public"],
+        "guest": ["public"],
+    }
+    for who, names in projects.items():
+        listing = body(await wsp_fetch(who, "api", "contents", "acme"))
+        assert sorted(e["name"] for e in listing["content"]) == names, who
+    assert (await wsp_fetch("outsider", "api", "contents", "acme")).code == 404
 
 
 async def test_jupyter_identity_endpoint_reports_the_workspace_user(wsp_fetch: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_workspace_perms.server.paths import Level, PathRefused, locate
+from jupyter_workspace_perms.server.authz.paths import Level, PathRefused, locate
 
 PROJECTS = {("acme", "a"), ("acme", "b")}
 

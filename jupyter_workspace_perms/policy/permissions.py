@@ -130,6 +130,12 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
                 "Create projects, including private ones, and make a project private.",
             ),
             _row(
+                "workspace:edit_files",
+                Role.admin,
+                "Create, edit, rename and delete files directly in the workspace folder "
+                "(outside any project).",
+            ),
+            _row(
                 "workspace:manage_members",
                 Role.admin,
                 "Add, remove and change the role of members (never above one's own role).",

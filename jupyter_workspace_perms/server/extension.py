@@ -30,8 +30,10 @@ from ..errors import WorkspacePermsError
 from ..identity.provider import WorkspaceIdentityProvider
 from ..store import PolicyStore
 from ..store.database import redact, sqlite_path
-from .authorizer import WorkspaceAuthorizer
+from .authz.authorizer import WorkspaceAuthorizer
+from .contents import WorkspaceContentsManager
 from .handlers import default_handlers
+from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
 
 
 class WorkspacePermsExtension(ExtensionApp):
@@ -66,6 +68,32 @@ class WorkspacePermsExtension(ExtensionApp):
         must never stand for a user.""",
     )
 
+    contents_manager_class = Type(
+        default_value=WorkspaceContentsManager,
+        klass=WorkspaceContentsManager,
+        config=True,
+        help="""Contents manager installed into the server (default
+        WorkspaceContentsManager: per-user listings and ``writable``, projects that
+        follow their folders). Subclass it to change storage.""",
+    )
+    kernel_manager_class = Type(
+        default_value=WorkspaceKernelManager,
+        klass=WorkspaceKernelManager,
+        config=True,
+        help="Kernel manager installed into the server: binds kernels to projects.",
+    )
+    session_manager_class = Type(
+        default_value=WorkspaceSessionManager,
+        klass=WorkspaceSessionManager,
+        config=True,
+        help="Session manager installed into the server: lists sessions per user.",
+    )
+    terminals_enabled = Bool(
+        False,
+        config=True,
+        help="""Whether terminals are available (default False). When on, only
+        workspace Admins may open them: a terminal is a shell as the server's user.""",
+    )
     allow_workspace_creation = Bool(
         False,
         config=True,
@@ -84,7 +112,12 @@ class WorkspacePermsExtension(ExtensionApp):
         super()._link_jupyter_server_extension(serverapp)
         serverapp.identity_provider_class = self.identity_provider_class
         serverapp.authorizer_class = self.authorizer_class
+        serverapp.contents_manager_class = self.contents_manager_class
+        serverapp.kernel_manager_class = self.kernel_manager_class
+        serverapp.session_manager_class = self.session_manager_class
         serverapp.allow_unauthenticated_access = False
+        if not self.terminals_enabled:
+            serverapp.terminals_enabled = False
 
     def initialize_settings(self) -> None:
         """Open the store (or stop the server) and hand it to the identity provider."""

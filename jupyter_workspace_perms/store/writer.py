@@ -267,6 +267,27 @@ class PolicyWriter:
         )
         return project
 
+    def rename_project(self, slug: str, name: str, new_name: str) -> orm.Project:
+        """Follow a project folder's rename: grants and settings stay with the project."""
+        new_name = _checked(validate_project_name, new_name)
+        project = self.project(slug, name)
+        clash = self.session.scalar(
+            select(orm.Project.id).where(
+                orm.Project.workspace_id == project.workspace_id, orm.Project.name == new_name
+            )
+        )
+        if clash:
+            raise Conflict(f"project {new_name!r} already exists in {slug!r}", "exists")
+        project.name = new_name
+        self._audit("project.rename", project.workspace_id, f"{slug}/{name}", {"to": new_name})
+        return project
+
+    def delete_project(self, slug: str, name: str) -> None:
+        """Forget a project whose folder was deleted (its grants go with it)."""
+        project = self.project(slug, name)
+        self.session.delete(project)
+        self._audit("project.delete", project.workspace_id, f"{slug}/{name}", {})
+
     def set_project_access(self, slug: str, name: str, access: str) -> orm.Project:
         """Change what workspace members get on a project."""
         level = parse_access(access)

@@ -170,7 +170,7 @@ class WorkspacePermsHandler(APIHandler):
         """The request body, parsed and validated; 400 saying what is wrong."""
         try:
             body = json.loads(self.request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # nested deeper than Python
             raise InvalidInput("the body is not valid JSON", "invalid_json") from None
         validator = Draft202012Validator(SCHEMAS[schema_name], format_checker=FormatChecker())
         error = next(iter(validator.iter_errors(body)), None)

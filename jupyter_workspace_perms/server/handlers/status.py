@@ -45,8 +45,8 @@ class SpecHandler(WorkspacePermsHandler):
     @api("spec.get")
     async def get(self, call: Call) -> None:
         """The document, as YAML."""
-        self.set_header("Content-Type", "application/yaml")
-        self.finish(document_yaml())
+        # APIHandler.finish would otherwise label the YAML application/json
+        self.finish(document_yaml(), set_content_type="application/yaml")
 
 
 default_handlers = [(route("/status"), StatusHandler), (route("/spec.yaml"), SpecHandler)]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from ..errors import WorkspacePermsError
+from ...errors import WorkspacePermsError
 
 
 class PathRefused(WorkspacePermsError):

@@ -1,0 +1,1 @@
+"""Authorization of Jupyter's own routes: paths, targets, decisions."""

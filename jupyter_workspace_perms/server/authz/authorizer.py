@@ -1,0 +1,116 @@
+"""The Authorizer installed into Jupyter Server.
+
+Jupyter calls :meth:`WorkspaceAuthorizer.is_authorized` once per request with a
+coarse (action, resource) label. This class turns the label, the handler and
+its arguments into concrete targets (paths from the URL and the body, kernels
+and their bound project) and asks the policy core about each. A refusal raises
+404 when the user may not know the object exists and 403 with the reason
+otherwise. Resources nobody listed are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.auth.identity import User
+from tornado import web
+from traitlets import List, Unicode
+
+from ...api.operations import RESOURCE_PREFIX
+from ...identity.provider import WorkspaceUser
+from ...policy import Decision, PolicySnapshot, Subject, check_project, holds_anywhere
+from .access import decide_location
+from .paths import Location, PathRefused
+from .targets import Target, targets_for
+
+ADMIN_PERMISSION = "workspace:manage_settings"
+# resources open to any signed-in user: nothing in them names a file or a kernel
+OPEN_RESOURCES = {
+    ("api", "read"),
+    ("csp", "write"),
+    ("kernelspecs", "read"),
+    ("config", "read"),
+    ("lsp", "read"),
+}
+# server-wide resources: only workspace Admins
+ADMIN_RESOURCES = {"config", "server", "events", "terminals", "lsp"}
+
+
+class WorkspaceAuthorizer(Authorizer):
+    """Decides every Jupyter (action, resource) check from the workspace policy."""
+
+    allowed_extension_resources = List(
+        Unicode(),
+        config=True,
+        help="""Resources of other server extensions to allow for any signed-in user
+        (default: none; unknown resources are refused). Only list extensions that
+        touch no files or kernels.""",
+    )
+
+    def is_authorized(
+        self, handler: web.RequestHandler, user: User, action: str, resource: str
+    ) -> bool:
+        """Allow, or raise 404/403 with the reason (a plain False gives a bare 403)."""
+        if not isinstance(user, WorkspaceUser):
+            return False
+        if resource.startswith(RESOURCE_PREFIX):
+            return True  # our handlers decide per operation
+        snap = _snapshot(handler)
+        if snap is None:
+            return False
+        now = time.time()
+        if (resource, action) in OPEN_RESOURCES or resource in self.allowed_extension_resources:
+            return True
+        if resource in ADMIN_RESOURCES:
+            return self._admin_only(snap, user, resource, now)
+        try:
+            targets = targets_for(handler, resource, action, snap)
+        except PathRefused as e:
+            raise web.HTTPError(404, e.message, reason=e.reason) from None
+        if targets is None:
+            self.log.warning(
+                "refused unknown %s on %s (%s)", action, resource, type(handler).__name__
+            )
+            raise web.HTTPError(
+                403, f"{resource} is not allowed on this server", reason="unknown_resource"
+            )
+        for target in targets:
+            _enforce(self._decide(snap, user.subject, target, now))
+        return True
+
+    def _admin_only(
+        self, snap: PolicySnapshot, user: WorkspaceUser, resource: str, now: float
+    ) -> bool:
+        if holds_anywhere(snap, user.subject, ADMIN_PERMISSION, now):
+            return True
+        raise web.HTTPError(
+            403,
+            f"{resource} is server-wide: only workspace Admins may use it",
+            reason="admins_only",
+        )
+
+    def _decide(
+        self, snap: PolicySnapshot, subject: Subject, target: Target, now: float
+    ) -> Decision:
+        if isinstance(target.where, Location):
+            return decide_location(snap, subject, target.where, target.intent, now)
+        return check_project(snap, subject, target.where, target.intent, now)
+
+
+def _enforce(decision: Decision) -> None:
+    if decision.allowed:
+        return
+    if not decision.visible:
+        raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
+    raise web.HTTPError(403, decision.reason, reason=decision.code)
+
+
+def _snapshot(handler: Any) -> PolicySnapshot | None:
+    store = handler.settings.get("workspace_perms_store")
+    return None if store is None else store.snapshot
+
+
+SnapshotGetter = Callable[[Any], PolicySnapshot | None]

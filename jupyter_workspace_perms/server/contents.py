@@ -1,0 +1,160 @@
+"""The contents manager: per-user listings and ``writable``, projects following their folders.
+
+- A directory listing shows only entries the requesting user may read.
+- ``writable`` says whether *this* user may write (false for viewers): JupyterLab
+  then opens the file read-only.
+- A folder created directly in a workspace folder is a new project, whose creator
+  becomes its project admin; renaming or deleting a project folder renames or
+  forgets the project, so its grants stay with it.
+
+The Authorizer has already decided whether the request may happen at all; this
+class only shapes what it returns and keeps the policy in step with the folders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from jupyter_server import CallContext
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from tornado import web
+
+from ..errors import WorkspacePermsError
+from ..identity.provider import WorkspaceUser
+from ..policy import PolicySnapshot
+from ..policy.names import validate_project_name
+from ..store import PolicyStore
+from .authz.access import decide_location
+from .authz.paths import Level, Location, PathRefused, locate
+
+
+class WorkspaceContentsManager(AsyncLargeFileManager):
+    """Files on disk, shown and kept in step with the workspace policy."""
+
+    # -- context -----------------------------------------------------------------------
+
+    def _request_user(self) -> tuple[PolicyStore, WorkspaceUser] | None:
+        handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+        user = getattr(handler, "current_user", None)
+        store = None if handler is None else handler.settings.get("workspace_perms_store")
+        if store is None or not isinstance(user, WorkspaceUser):
+            return None
+        return store, user
+
+    def _locate(self, snap: PolicySnapshot, path: str) -> Location:
+        return locate(
+            self.root_dir,
+            path,
+            lambda ws: ws in snap.workspaces_by_slug,
+            lambda ws, p: (snap.workspaces_by_slug[ws], p) in snap.projects_by_name,
+        )
+
+    def _may(self, snap: PolicySnapshot, user: WorkspaceUser, path: str, intent: str) -> bool:
+        try:
+            loc = self._locate(snap, path)
+        except PathRefused:
+            return False
+        return decide_location(snap, user.subject, loc, intent, time.time()).allowed
+
+    # -- reading -----------------------------------------------------------------------
+
+    async def get(
+        self,
+        path: str,
+        content: bool = True,
+        type: str | None = None,
+        format: str | None = None,
+        require_hash: bool = False,
+    ) -> dict[str, Any]:
+        """The model, with listings and ``writable`` for the requesting user."""
+        model: dict[str, Any] = await super().get(path, content, type, format, require_hash)
+        found = self._request_user()
+        if found is None:
+            return model  # server internals
+        snap = found[0].snapshot
+        user = found[1]
+        self._shape(snap, user, model)
+        if model.get("type") == "directory" and isinstance(model.get("content"), list):
+            entries = [e for e in model["content"] if self._may(snap, user, e["path"], "read")]
+            for entry in entries:
+                self._shape(snap, user, entry)
+            model["content"] = entries
+        return model
+
+    def _shape(self, snap: PolicySnapshot, user: WorkspaceUser, model: dict[str, Any]) -> None:
+        if model.get("writable"):
+            model["writable"] = self._may(snap, user, model["path"], "write")
+
+    # -- keeping projects in step with folders -----------------------------------------
+
+    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
+        """Save; a new folder directly in a workspace becomes a project."""
+        found = self._request_user()
+        new_project = None
+        if found is not None and model.get("type") == "directory":
+            loc = self._locate(found[0].snapshot, path)
+            if loc.level is Level.workspace_file and not await self.dir_exists(path):
+                _valid_project_name(loc.project or "")
+                new_project = loc
+        result: dict[str, Any] = await super().save(model, path)
+        if new_project is not None and found is not None:
+            store, user = found
+            ws, name = new_project.workspace, new_project.project
+            await self._write(
+                store, user, lambda w: w.create_project(ws, name, "full", user.username)
+            )
+        return result
+
+    async def rename_file(self, old_path: str, new_path: str) -> None:
+        """Rename; a project folder's rename renames the project (in its workspace only)."""
+        found = self._request_user()
+        old = None
+        if found is not None:
+            snap = found[0].snapshot
+            old, new = self._locate(snap, old_path), self._locate(snap, new_path)
+            if old.level is Level.project:
+                if new.level is not Level.workspace_file or new.workspace != old.workspace:
+                    raise web.HTTPError(
+                        403, "a project folder can only be renamed within its workspace"
+                    )
+                _valid_project_name(new.project or "")
+            else:
+                old = None
+        await super().rename_file(old_path, new_path)
+        if old is not None and found is not None:
+            store, user = found
+            ws, name, new_name = old.workspace, old.project, new_path.strip("/").split("/")[1]
+            try:
+                await self._write(store, user, lambda w: w.rename_project(ws, name, new_name))
+            except web.HTTPError:
+                await super().rename_file(new_path, old_path)  # keep folder and policy in step
+                raise
+
+    async def delete_file(self, path: str) -> None:
+        """Delete; deleting a project folder forgets the project."""
+        found = self._request_user()
+        loc = None if found is None else self._locate(found[0].snapshot, path)
+        await super().delete_file(path)
+        if loc is not None and loc.level is Level.project and found is not None:
+            store, user = found
+            ws, name = loc.workspace, loc.project
+            await self._write(store, user, lambda w: w.delete_project(ws, name))
+
+    async def _write(self, store: PolicyStore, user: WorkspaceUser, work: Any) -> None:
+        def run() -> None:
+            with store.write(user.username) as writer:
+                work(writer)
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, run)
+        except WorkspacePermsError as e:
+            raise web.HTTPError(e.status, e.message, reason=e.reason) from None
+
+
+def _valid_project_name(name: str) -> None:
+    try:
+        validate_project_name(name)
+    except ValueError as e:
+        raise web.HTTPError(400, str(e), reason="invalid_name") from None
