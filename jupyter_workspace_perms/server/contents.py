@@ -14,6 +14,7 @@ class only shapes what it returns and keeps the policy in step with the folders.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -77,11 +78,36 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         user = found[1]
         self._shape(snap, user, model)
         if model.get("type") == "directory" and isinstance(model.get("content"), list):
-            entries = [e for e in model["content"] if self._may(snap, user, e["path"], "read")]
-            for entry in entries:
-                self._shape(snap, user, entry)
-            model["content"] = entries
+            model["content"] = self._listing(snap, user, path, model["content"])
         return model
+
+    def _listing(
+        self, snap: PolicySnapshot, user: WorkspaceUser, path: str, entries: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The entries the user may see, shaped for them.
+
+        Inside a project every entry shares the folder's answer, so only links are
+        checked one by one (a link may lead out of the project).
+        """
+        try:
+            folder = self._locate(snap, path)
+        except PathRefused:
+            return []
+        if folder.level in (Level.project, Level.project_file):
+            kept = [
+                e
+                for e in entries
+                if not os.path.islink(os.path.join(self.root_dir, e["path"]))
+                or self._may(snap, user, e["path"], "read")
+            ]
+            writable = self._may(snap, user, path, "write")
+            for entry in kept:
+                entry["writable"] = bool(entry.get("writable")) and writable
+            return kept
+        kept = [e for e in entries if self._may(snap, user, e["path"], "read")]
+        for entry in kept:
+            self._shape(snap, user, entry)
+        return kept
 
     def _shape(self, snap: PolicySnapshot, user: WorkspaceUser, model: dict[str, Any]) -> None:
         if model.get("writable"):
