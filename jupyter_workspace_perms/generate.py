@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .api.openapi import document_yaml
 from .policy.permissions import PERMISSIONS, SETTINGS, PermissionDef, Role
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,11 +59,17 @@ def permissions_markdown() -> str:
 def config_markdown() -> str:
     """Every configurable option of the package, with its help text."""
     from .identity.provider import WorkspaceIdentityProvider
+    from .server.authz.authorizer import WorkspaceAuthorizer
     from .server.extension import WorkspacePermsExtension
     from .store.store import PolicyStore
 
     parts = [HEADER, "# Configuration reference\n"]
-    for cls in (WorkspacePermsExtension, PolicyStore, WorkspaceIdentityProvider):
+    for cls in (
+        WorkspacePermsExtension,
+        PolicyStore,
+        WorkspaceIdentityProvider,
+        WorkspaceAuthorizer,
+    ):
         parts.append(f"\n## `{cls.__name__}`\n")
         own = cls.class_own_traits(config=True)
         for name in sorted(own):
@@ -81,6 +88,7 @@ def config_markdown() -> str:
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/permissions.md": permissions_markdown,
     "docs/config.md": config_markdown,
+    "docs/openapi.yaml": document_yaml,
 }
 
 

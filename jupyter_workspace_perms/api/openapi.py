@@ -47,6 +47,8 @@ def _error_codes(op: Operation) -> list[int]:
         codes.append(400)
     if op.target or op.permission or op.method == "DELETE" or op.id == "workspace.join":
         codes += [403, 404]
+    if op.id == "workspaces.create":
+        codes.append(403)  # creation turned off (allow_workspace_creation)
     if op.action == "write":
         codes.append(409)
     return sorted(set(codes))

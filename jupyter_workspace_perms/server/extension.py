@@ -99,9 +99,9 @@ class WorkspacePermsExtension(ExtensionApp):
         config=True,
         help="""Whether any signed-in user may create a workspace through the REST API
         (default False: operators create workspaces with ``jupyter workspace-perms
-        workspace create``). The creator becomes the workspace's owner and Admin. Keep it
-        off while ``WorkspaceAuthorizer`` trusts workspace Admins with Jupyter's own
-        routes, or any user could give themselves that trust.""",
+        workspace create``). The creator becomes the workspace's owner and Admin, and
+        workspace Admins may use server-wide routes (server config, the event stream,
+        terminals when enabled).""",
     )
 
     store: PolicyStore | None = None

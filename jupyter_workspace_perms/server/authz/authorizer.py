@@ -42,6 +42,18 @@ ADMIN_RESOURCES = {"config", "server", "events", "terminals", "lsp"}
 class WorkspaceAuthorizer(Authorizer):
     """Decides every Jupyter (action, resource) check from the workspace policy."""
 
+    server_admins = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="""Usernames allowed on server-wide routes (server config writes, shutdown,
+        the event stream, terminals, language servers, JupyterLab plugins and builds).
+        Default None: the Admins of any workspace, which suits a server whose
+        workspaces only operators create. When
+        ``WorkspacePermsExtension.allow_workspace_creation`` is on and this is None,
+        nobody may use them (anyone could make themselves a workspace Admin).""",
+    )
     allowed_extension_resources = List(
         Unicode(),
         config=True,
@@ -65,7 +77,7 @@ class WorkspaceAuthorizer(Authorizer):
         if (resource, action) in OPEN_RESOURCES or resource in self.allowed_extension_resources:
             return True
         if resource in ADMIN_RESOURCES:
-            return self._admin_only(snap, user, resource, now)
+            return self._admin_only(handler, snap, user, resource, now)
         try:
             targets = targets_for(handler, resource, action, snap)
         except PathRefused as e:
@@ -82,15 +94,30 @@ class WorkspaceAuthorizer(Authorizer):
         return True
 
     def _admin_only(
-        self, snap: PolicySnapshot, user: WorkspaceUser, resource: str, now: float
+        self,
+        handler: web.RequestHandler,
+        snap: PolicySnapshot,
+        user: WorkspaceUser,
+        resource: str,
+        now: float,
     ) -> bool:
-        if holds_anywhere(snap, user.subject, ADMIN_PERMISSION, now):
+        if self.is_server_admin(handler, snap, user, now):
             return True
         raise web.HTTPError(
             403,
-            f"{resource} is server-wide: only workspace Admins may use it",
+            f"{resource} is server-wide: only server admins may use it",
             reason="admins_only",
         )
+
+    def is_server_admin(
+        self, handler: web.RequestHandler, snap: PolicySnapshot, user: WorkspaceUser, now: float
+    ) -> bool:
+        """Whether ``user`` may use server-wide routes (see ``server_admins``)."""
+        if self.server_admins is not None:
+            return user.username in self.server_admins
+        if handler.settings.get("workspace_perms_allow_workspace_creation", False):
+            return False
+        return holds_anywhere(snap, user.subject, ADMIN_PERMISSION, now)
 
     def _decide(
         self, snap: PolicySnapshot, subject: Subject, target: Target, now: float
