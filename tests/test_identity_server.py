@@ -169,3 +169,18 @@ async def test_login_form_accepts_a_personal_access_token(wsp_fetch: Any, wsp_wo
         )
         login_cookie = [c for c in r.headers.get_list("Set-Cookie") if c.startswith("username-")]
         assert bool(login_cookie) is ok, (password, r.code)
+
+
+async def test_permissions_asked_without_a_path_mean_somewhere(wsp_fetch: Any) -> None:
+    """``/api/me?permissions=`` has no path: the answer is "on at least one project"."""
+    asked = json.dumps({"contents": ["read", "write"], "kernels": ["execute"], "x": ["read"]})
+    expected = {
+        "editor": {"contents": ["read", "write"], "kernels": ["execute"], "x": []},
+        "viewer": {"contents": ["read"], "kernels": [], "x": []},
+        "outsider": {"contents": [], "kernels": [], "x": []},
+    }
+    for who, permissions in expected.items():
+        r = await wsp_fetch(who, "api", "me", params={"permissions": asked})
+        assert r.code == 200, who
+        got = body(r)["permissions"]
+        assert {k: got[k] for k in permissions} == permissions, who

@@ -21,7 +21,14 @@ from traitlets import List, Unicode
 
 from ...api.operations import RESOURCE_PREFIX
 from ...identity.provider import WorkspaceUser
-from ...policy import Decision, PolicySnapshot, Subject, check_project, holds_anywhere
+from ...policy import (
+    Decision,
+    PolicySnapshot,
+    Subject,
+    check_project,
+    holds_anywhere,
+    readable_project_ids,
+)
 from .access import decide_location
 from .paths import Location, PathRefused
 from .targets import Target, targets_for
@@ -34,6 +41,17 @@ OPEN_RESOURCES = {
     ("kernelspecs", "read"),
     ("config", "read"),
     ("lsp", "read"),
+}
+# /api/me?permissions=: what holding an action "somewhere" means for path-less questions
+ANYWHERE = {
+    ("contents", "read"): "project:read",
+    ("contents", "write"): "project:write",
+    ("nbconvert", "read"): "project:read",
+    ("kernels", "read"): "project:read",
+    ("kernels", "write"): "project:execute",
+    ("kernels", "execute"): "project:execute",
+    ("sessions", "read"): "project:read",
+    ("sessions", "write"): "project:execute",
 }
 # server-wide resources: only workspace Admins
 ADMIN_RESOURCES = {"config", "server", "events", "terminals", "lsp"}
@@ -74,6 +92,8 @@ class WorkspaceAuthorizer(Authorizer):
         if snap is None:
             return False
         now = time.time()
+        if type(handler).__name__ == "IdentityHandler":
+            return self._anywhere(handler, snap, user, action, resource, now)
         if (resource, action) in OPEN_RESOURCES or resource in self.allowed_extension_resources:
             return True
         if resource in ADMIN_RESOURCES:
@@ -92,6 +112,32 @@ class WorkspaceAuthorizer(Authorizer):
         for target in targets:
             _enforce(self._decide(snap, user.subject, target, now))
         return True
+
+    def _anywhere(
+        self,
+        handler: web.RequestHandler,
+        snap: PolicySnapshot,
+        user: WorkspaceUser,
+        action: str,
+        resource: str,
+        now: float,
+    ) -> bool:
+        """``/api/me?permissions=``: asked without a path, answered "somewhere at least".
+
+        Never raises: the answer is a hint for the frontend, each real request is
+        still decided on its own target.
+        """
+        if (resource, action) in OPEN_RESOURCES or resource in self.allowed_extension_resources:
+            return True
+        if resource in ADMIN_RESOURCES:
+            return self.is_server_admin(handler, snap, user, now)
+        permission = ANYWHERE.get((resource, action))
+        if permission is None:
+            return False
+        return any(
+            check_project(snap, user.subject, project_id, permission, now).allowed
+            for project_id in readable_project_ids(snap, user.subject, now)
+        )
 
     def _admin_only(
         self,
