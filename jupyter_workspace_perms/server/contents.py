@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from jupyter_server import CallContext
@@ -29,6 +30,10 @@ from ..policy.names import validate_project_name
 from ..store import PolicyStore
 from .authz.access import decide_location
 from .authz.paths import Level, Location, PathRefused, locate
+
+# set while the base class builds a model: the entries it fetches with ``self.get`` for a
+# listing are shaped by ``_listing``, which decides every kept entry's ``writable`` anyway
+_LISTING: ContextVar[bool] = ContextVar("workspace_perms_listing", default=False)
 
 
 class WorkspaceContentsManager(AsyncLargeFileManager):
@@ -70,16 +75,34 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         require_hash: bool = False,
     ) -> dict[str, Any]:
         """The model, with listings and ``writable`` for the requesting user."""
-        model: dict[str, Any] = await super().get(path, content, type, format, require_hash)
-        found = self._request_user()
+        found = None if _LISTING.get() else self._request_user()
+        listing = _LISTING.set(True)
+        try:
+            model: dict[str, Any] = await super().get(path, content, type, format, require_hash)
+        finally:
+            _LISTING.reset(listing)
         if found is None:
-            return model  # server internals
+            return model  # server internals, or an entry fetched for a listing (see _LISTING)
         snap = found[0].snapshot
         user = found[1]
         self._shape(snap, user, model)
         if model.get("type") == "directory" and isinstance(model.get("content"), list):
             model["content"] = self._listing(snap, user, path, model["content"])
         return model
+
+    # FileContentsManager's sync method is the one in effect (first in the MRO);
+    # AsyncContentsManager declares an async one, hence the ignore
+    def resolve_path(self, path: str) -> str | None:  # type: ignore[override]
+        """``/api/resolvePath``: only paths the requesting user may read resolve.
+
+        Without this, any member could learn which files exist in projects they
+        cannot see (the route's Authorizer label is the open ``api`` read).
+        """
+        resolved: str | None = super().resolve_path(path)
+        found = self._request_user()
+        if resolved is None or found is None:
+            return resolved
+        return resolved if self._may(found[0].snapshot, found[1], resolved, "read") else None
 
     def _listing(
         self, snap: PolicySnapshot, user: WorkspaceUser, path: str, entries: list[dict[str, Any]]
@@ -143,7 +166,9 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
             if old.level is Level.project:
                 if new.level is not Level.workspace_file or new.workspace != old.workspace:
                     raise web.HTTPError(
-                        403, "a project folder can only be renamed within its workspace"
+                        403,
+                        "a project folder can only be renamed within its workspace",
+                        reason="project_folder",
                     )
                 _valid_project_name(new.project or "")
             else:

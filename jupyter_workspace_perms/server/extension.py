@@ -32,6 +32,7 @@ from ..store import PolicyStore
 from ..store.database import redact, sqlite_path
 from .authz.authorizer import WorkspaceAuthorizer
 from .contents import WorkspaceContentsManager
+from .gates import install as install_gates
 from .handlers import default_handlers
 from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
 
@@ -118,6 +119,9 @@ class WorkspacePermsExtension(ExtensionApp):
         serverapp.allow_unauthenticated_access = False
         if not self.terminals_enabled:
             serverapp.terminals_enabled = False
+        # JupyterLab links after us (alphabetical order) and reads this from the server's
+        # config: its extension manager then lists extensions but cannot pip-install.
+        serverapp.config.LabApp.extension_manager = "readonly"
 
     def initialize_settings(self) -> None:
         """Open the store (or stop the server) and hand it to the identity provider."""
@@ -155,8 +159,10 @@ class WorkspacePermsExtension(ExtensionApp):
             )
 
     def initialize_handlers(self) -> None:
-        """Add the REST API."""
+        """Add the REST API, and gate the routes that never ask the Authorizer."""
         self.handlers.extend(default_handlers)
+        assert self.serverapp is not None
+        install_gates(self.serverapp.web_app)
 
     def _start_refresher(self, store: PolicyStore) -> None:
         """Poll for policy changes made by other processes.

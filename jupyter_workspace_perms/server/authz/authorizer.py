@@ -31,7 +31,7 @@ from ...policy import (
 )
 from .access import decide_location
 from .paths import Location, PathRefused
-from .targets import Target, targets_for
+from .targets import EXECUTE, Refusal, Target, targets_for
 
 ADMIN_PERMISSION = "workspace:manage_settings"
 # resources open to any signed-in user: nothing in them names a file or a kernel
@@ -168,6 +168,9 @@ class WorkspaceAuthorizer(Authorizer):
     def _decide(
         self, snap: PolicySnapshot, subject: Subject, target: Target, now: float
     ) -> Decision:
+        if isinstance(target.where, Refusal):
+            refusal = target.where
+            return Decision(False, EXECUTE, refusal.code, note=refusal.message)
         if isinstance(target.where, Location):
             return decide_location(snap, subject, target.where, target.intent, now)
         return check_project(snap, subject, target.where, target.intent, now)
@@ -176,7 +179,8 @@ class WorkspaceAuthorizer(Authorizer):
 def _enforce(decision: Decision) -> None:
     if decision.allowed:
         return
-    if not decision.visible:
+    # Admins may know a private project's name (REST API), never anything in it
+    if not decision.visible or decision.code == "private":
         raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
     raise web.HTTPError(403, decision.reason, reason=decision.code)
 

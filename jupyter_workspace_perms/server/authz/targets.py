@@ -22,11 +22,28 @@ READ = "project:read"
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A rule the request breaks whatever the user's role (e.g. a kernel outside projects).
+
+    Listed after the request's other targets, so the Authorizer answers 404 for what the
+    user may not see before it answers this refusal's 403.
+    """
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Target:
-    """One thing a request touches: ``intent`` at a location, or a permission on a project."""
+    """One thing a request touches: ``intent`` at a location, a permission on a project,
+    or a :class:`Refusal`."""
 
     intent: str
-    where: Location | int  # a project id for kernels and sessions
+    where: Location | int | Refusal  # a project id for kernels and sessions
+
+
+OUTSIDE_PROJECTS = Refusal("outside_projects", "kernels start only inside a project folder")
+CROSS_PROJECT = Refusal("cross_project", "a session cannot join a kernel of another project")
 
 
 class Request:
@@ -68,6 +85,11 @@ class Request:
     def exists(self, loc: Location) -> bool:
         """Whether the path exists on disk (links included)."""
         return os.path.lexists(os.path.join(self.root, loc.path))
+
+    def kernel_bound(self, kernel_id: str) -> bool:
+        """Whether ``kernel_id`` names a running kernel bound to a project."""
+        binder = getattr(self.handler.kernel_manager, "project_of", None)
+        return binder is not None and binder(kernel_id) is not None
 
     def kernel_project(self, kernel_id: str) -> int:
         """The project a kernel was bound to at start; refuse unbound kernels."""
@@ -148,10 +170,12 @@ def kernels(req: Request) -> list[Target]:
     if kernel_id is None:  # /api/kernels
         if req.method == "GET":
             return []  # the listing shows only the user's kernels
-        path = req.body().get("path")
-        if not path:
-            raise PathRefused("kernels start inside a project: give its path")
-        return [Target(EXECUTE, _project_id(req, req.locate(path)))]
+        body = req.body()
+        targets = _run_in(req, req.locate(body.get("path") or ""))
+        chosen = body.get("kernel_id")  # a running kernel's id makes "start" reuse it
+        if chosen is not None and req.kernel_bound(str(chosen)):
+            targets.append(Target(EXECUTE, req.kernel_project(str(chosen))))
+        return _same_project(targets)
     project_id = req.kernel_project(kernel_id)
     return [Target(READ if req.action == "read" else EXECUTE, project_id)]
 
@@ -171,16 +195,29 @@ def sessions(req: Request) -> list[Target]:
             return targets
     path = body.get("path")
     if path is not None:
-        targets.append(Target(EXECUTE, _project_id(req, req.locate(path))))
+        targets += _run_in(req, req.locate(path))
     kernel = body.get("kernel")
     named_kernel = kernel.get("id") if isinstance(kernel, dict) else None
     if named_kernel:
         targets.append(Target(EXECUTE, req.kernel_project(str(named_kernel))))
     if session_id is None and path is None:
         raise PathRefused("sessions need the path of a file in a project")
-    projects = {t.where for t in targets}
+    return _same_project(targets)
+
+
+def _run_in(req: Request, loc: Location) -> list[Target]:
+    """Running code at ``loc``: execute on its project; outside projects, a refusal
+    (after a read check, so a path the user may not see stays unknown)."""
+    if loc.level not in (Level.project, Level.project_file):
+        return [Target("read", loc), Target("refuse", OUTSIDE_PROJECTS)]
+    return [Target(EXECUTE, _project_id(req, loc))]
+
+
+def _same_project(targets: list[Target]) -> list[Target]:
+    """Refuse (after the other checks) a request that ties two projects' kernels together."""
+    projects = {t.where for t in targets if isinstance(t.where, int)}
     if len(projects) > 1:
-        raise PathRefused("a session cannot join a kernel of another project")
+        return [*targets, Target("refuse", CROSS_PROJECT)]
     return targets
 
 
@@ -209,6 +246,10 @@ CONTENTS_HANDLERS: dict[str, Callable[[Request], list[Target]]] = {
     "AuthenticatedFileHandler": read_path,
     "ViewHandler": read_path,
     "NotebooksRedirectHandler": read_path,
+    # Notebook 7's /tree and /notebooks pages (asked by server/gates.py): they redirect
+    # by whether the path exists
+    "TreeHandler": read_path,
+    "NotebookHandler": read_path,
 }
 NBCONVERT_HANDLERS: dict[str, Callable[[Request], list[Target]]] = {
     "NbconvertFileHandler": read_path,

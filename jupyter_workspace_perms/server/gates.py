@@ -1,0 +1,211 @@
+"""Gates for the routes that never ask the Authorizer.
+
+JupyterLab's server routes (jupyterlab_server's settings and workspaces, jupyterlab's
+extension manager, plugin manager and build) and Notebook 7's tree and notebook pages
+only check that *someone* is signed in (``@web.authenticated``): no Authorizer call,
+so without this module any member could change every user's settings and layouts,
+pip-install extensions, rebuild JupyterLab, or probe which files exist in projects
+they cannot see.
+
+Tornado creates every request's handler through ``Application.get_handler_delegate``
+(``find_handler`` and ``_ApplicationRouter.get_target_delegate`` both look it up on
+the application, tornado 6.6 ``web.py``). :func:`install` wraps that method on the
+server's ``web_app``, so handlers registered after us (JupyterLab and Notebook load
+after ``jupyter_workspace_perms``, alphabetically) are covered too. A handler class
+whose ancestry matches :data:`GATES` is served by a subclass whose ``prepare`` runs
+the gate once Jupyter has identified the user and before any method runs (websocket
+upgrades included). Matching on the ancestry covers subclasses as well.
+
+Rules:
+
+- every gated request needs a workspace identity (403 ``no_identity`` otherwise;
+  anonymous requests keep Jupyter's own answer: 403, or the login page);
+- settings and workspaces (layouts) are stored **per user**, in
+  ``<LabApp.user_settings_dir or workspaces_dir>/users/<sha256(username)[:16]>``
+  (JupyterLab creates it on the first save): one user's theme, shortcuts or open
+  files never reach another user; a user without stored settings gets the defaults
+  (and the operator's ``overrides.json``), never the shared folder or someone else's;
+- the extension manager is read-only (listing is fine; installing runs pip);
+- the plugin manager and the build are server-wide: the Authorizer's ``server``
+  resource decides (server admins);
+- Notebook's ``/tree`` and ``/notebooks`` pages redirect by whether a path exists:
+  the Authorizer decides them as a ``contents`` read of that path;
+- ``/api/resolvePath?kernel=`` resolves any path of the OS relative to that
+  kernel's folder: only people who may run code in that kernel may ask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, cast
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
+from jupyter_server.base.handlers import JupyterHandler
+from tornado import httputil, web
+
+from ..identity.provider import WorkspaceUser
+from ..policy import check_project
+
+Gate = Callable[[JupyterHandler, WorkspaceUser], Awaitable[None]]
+
+NO_IDENTITY = "no workspace identity: sign in with a personal access token"
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def user_folder(base: str, user: WorkspaceUser) -> str:
+    """The user's own folder under ``base`` (a hash: usernames are emails)."""
+    digest = hashlib.sha256(user.username.encode("utf-8")).hexdigest()[:16]
+    return os.path.join(base, "users", digest)
+
+
+async def per_user_settings(handler: Any, user: WorkspaceUser) -> None:
+    """Settings (and the locale translations read from them) come from the user's folder."""
+    name = handler.path_kwargs.get("schema_name") or ""
+    parts = name.replace("\\", "/").split("/")
+    if name and (name.startswith("/") or any(p in ("", ".", "..") for p in parts)):
+        # the schema name becomes a path below the folder: it must stay there
+        raise web.HTTPError(404, f"no settings {name!r}", reason="not_found")
+    if handler.settings_dir:
+        handler.settings_dir = user_folder(handler.settings_dir, user)
+
+
+async def per_user_workspaces(handler: Any, user: WorkspaceUser) -> None:
+    """Layouts (JupyterLab "workspaces": open files, panels) come from the user's folder."""
+    from jupyterlab_server.workspaces_handler import WorkspacesManager
+
+    base = str(handler.manager.workspaces_dir)
+    handler.manager = WorkspacesManager(user_folder(base, user))
+
+
+async def read_only_extensions(handler: Any, user: WorkspaceUser) -> None:
+    """Listing extensions is fine; installing, removing or toggling them is the operator's."""
+    if handler.request.method not in READ_METHODS:
+        raise web.HTTPError(
+            403,
+            "extensions are managed by the server's operator, not through JupyterLab",
+            reason="extensions_read_only",
+        )
+
+
+async def server_admins_only(handler: Any, user: WorkspaceUser) -> None:
+    """Plugins and builds change JupyterLab for everyone: the ``server`` resource decides."""
+    action = HTTP_METHOD_TO_AUTH_ACTION.get(handler.request.method, "write")
+    await _ask(handler, user, action, "server")
+
+
+async def reads_its_path(handler: Any, user: WorkspaceUser) -> None:
+    """A page that answers by whether its path exists: a ``contents`` read of that path."""
+    await _ask(handler, user, "read", "contents")
+
+
+async def kernel_scope_for_runners(handler: Any, user: WorkspaceUser) -> None:
+    """``?kernel=`` resolves any OS path from the kernel's folder: runners of that kernel only.
+
+    Without it, the server's contents manager resolves the path, and it answers only
+    for files the user may read.
+    """
+    kernel_id = handler.get_query_argument("kernel", None)
+    if not kernel_id:
+        return
+    project_of = getattr(handler.kernel_manager, "project_of", None)
+    project_id = None if project_of is None else project_of(kernel_id)
+    store = handler.settings.get("workspace_perms_store")
+    if project_id is None or store is None:
+        raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
+    decision = check_project(
+        store.snapshot, user.subject, project_id, "project:execute", time.time()
+    )
+    if not decision.allowed:
+        if not decision.visible:
+            raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
+        raise web.HTTPError(403, decision.reason, reason=decision.code)
+
+
+async def _ask(handler: Any, user: WorkspaceUser, action: str, resource: str) -> None:
+    allowed = await ensure_async(handler.authorizer.is_authorized(handler, user, action, resource))
+    if not allowed:
+        raise web.HTTPError(403, f"{action} on {resource} is not allowed", reason="forbidden")
+
+
+# "module.QualName" of a handler class or of one of its ancestors -> its gate
+GATES: dict[str, Gate] = {
+    "jupyterlab_server.settings_utils.SchemaHandler": per_user_settings,
+    "jupyterlab_server.workspaces_handler.WorkspacesHandler": per_user_workspaces,
+    "jupyterlab.handlers.extension_manager_handler.ExtensionHandler": read_only_extensions,
+    "jupyterlab.handlers.plugin_manager_handler.PluginHandler": server_admins_only,
+    "jupyterlab.handlers.build_handler.BuildHandler": server_admins_only,
+    "notebook.app.TreeHandler": reads_its_path,
+    "notebook.app.NotebookHandler": reads_its_path,
+    "jupyter_server.services.api.handlers.PathResolverHandler": kernel_scope_for_runners,
+}
+
+
+class GatedHandler(JupyterHandler):
+    """Mixed in front of a gated handler class: identity, then the gate, then the method."""
+
+    workspace_perms_gate: ClassVar[Gate]
+
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        """Jupyter's own checks first (user, XSRF, login redirect), then the gate."""
+        # awaited once, as tornado does (JupyterHandler.prepare is typed loosely)
+        await ensure_async(cast(Any, super().prepare(*args, **kwargs)))
+        if self._finished:  # redirected to the login page
+            return
+        user = self.current_user
+        if not isinstance(user, WorkspaceUser):
+            raise web.HTTPError(403, NO_IDENTITY, reason="no_identity")
+        await type(self).workspace_perms_gate(self, user)
+
+
+_gated: dict[type[web.RequestHandler], type[web.RequestHandler]] = {}
+
+
+def gate_for(cls: type) -> Gate | None:
+    """The gate of a handler class, from the first ancestor listed in :data:`GATES`."""
+    for ancestor in cls.__mro__:
+        gate = GATES.get(f"{ancestor.__module__}.{ancestor.__qualname__}")
+        if gate is not None:
+            return gate
+    return None
+
+
+def gated(cls: type[web.RequestHandler]) -> type[web.RequestHandler]:
+    """``cls``, or (once per class) its gated subclass with the same name."""
+    found = _gated.get(cls)
+    if found is None:
+        gate = gate_for(cls)
+        if gate is None or issubclass(cls, GatedHandler) or not issubclass(cls, JupyterHandler):
+            found = cls
+        else:
+            namespace = {
+                "workspace_perms_gate": staticmethod(gate),
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+            }
+            found = type(cls.__name__, (GatedHandler, cls), namespace)
+        _gated[cls] = found
+    return found
+
+
+def install(web_app: web.Application) -> None:
+    """Route every handler the application creates through :func:`gated` (idempotent)."""
+    if getattr(web_app, "_workspace_perms_gates", False):
+        return
+    original = web_app.get_handler_delegate
+
+    def get_handler_delegate(
+        request: httputil.HTTPServerRequest,
+        target_class: type[web.RequestHandler],
+        target_kwargs: dict[str, Any] | None = None,
+        path_args: list[bytes] | None = None,
+        path_kwargs: dict[str, bytes] | None = None,
+    ) -> Any:
+        return original(request, gated(target_class), target_kwargs, path_args, path_kwargs)
+
+    web_app.get_handler_delegate = get_handler_delegate  # type: ignore[method-assign]
+    web_app._workspace_perms_gates = True  # type: ignore[attr-defined]
