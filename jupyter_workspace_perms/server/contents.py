@@ -117,11 +117,11 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         except PathRefused:
             return []
         if folder.level in (Level.project, Level.project_file):
+            links = _links_in(os.path.join(self.root_dir, folder.path))
             kept = [
                 e
                 for e in entries
-                if not os.path.islink(os.path.join(self.root_dir, e["path"]))
-                or self._may(snap, user, e["path"], "read")
+                if e["name"] not in links or self._may(snap, user, e["path"], "read")
             ]
             writable = self._may(snap, user, path, "write")
             for entry in kept:
@@ -202,6 +202,15 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
             await asyncio.get_running_loop().run_in_executor(None, run)
         except WorkspacePermsError as e:
             raise web.HTTPError(e.status, e.message, reason=e.reason) from None
+
+
+def _links_in(folder: str) -> frozenset[str]:
+    """Names of the symbolic links in ``folder`` (one directory scan, no stat per entry)."""
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(e.name for e in entries if e.is_symlink())
+    except OSError:
+        return frozenset()
 
 
 def _valid_project_name(name: str) -> None:
