@@ -1,4 +1,4 @@
-"""Smoke test of ``benchmarks/policy.py``: it runs and reports, whatever the numbers are.
+"""Smoke tests of ``benchmarks/``: each runs and reports, whatever the numbers are.
 
 Timing is never asserted here (a busy CI machine would make that flaky); the full run
 and its targets are for people, see ``benchmarks/README.md``.
@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = (
@@ -43,3 +45,38 @@ def test_policy_benchmark_quick_run_reports(tmp_path: Path) -> None:
         assert any(status in line for status in ("PASS", "FAIL", "SKIP")), line
     results = json.loads(out.read_text())
     assert [r["store"]["size"] for r in results["results"]] == [100]
+
+
+HTTP_WORKLOADS = ("GET 1 MB notebook", "list 1,000 files", "PUT 100 kB notebook")
+
+
+@pytest.mark.server
+def test_http_overhead_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """A quick run starts both servers, exits 0 and prints the tables and every target line."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/http_overhead.py", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    header = "| workload | server | req/s | p50 ms | p99 ms |"
+    assert header in done.stdout
+    assert "| throughput ratio | p99 ratio |" in done.stdout
+    lines = done.stdout.splitlines()
+    for workload in HTTP_WORKLOADS:
+        for server in ("stock", "extension"):
+            assert any(ln.startswith(f"| {workload} | {server} |") for ln in lines), workload
+        for target in ("throughput extension/stock", "p99 extension/stock"):
+            line = next((ln for ln in lines if f"TARGET {workload} {target}" in ln), None)
+            assert line is not None, f"missing {workload} {target} in:\n{done.stdout}"
+            assert "PASS" in line or "FAIL" in line, line
+    assert "INFO cores" in done.stdout
+    assert "load average" in done.stdout
+    results = json.loads(out.read_text())
+    assert [r["workload"] for r in results["results"]] == ["get_1mb", "list_1000", "put_nb"]
+    for result in results["results"]:
+        assert len(result["stock"]) == len(result["extension"]) == 2
+        assert all(r["errors"] == 0 for r in result["stock"] + result["extension"])
