@@ -58,3 +58,29 @@ def test_server_refuses_an_outdated_schema_and_names_upgrade_db(tmp_path: Path) 
     result = start_server(root, url, tmp_path)
     assert result.returncode != 0
     assert "jupyter workspace-perms upgrade-db" in result.stderr
+
+
+def test_server_refuses_to_run_when_config_replaces_an_enforcing_part(tmp_path: Path) -> None:
+    """A contents manager set on the command line would silently switch listings off."""
+    root = tmp_path / "root"
+    root.mkdir()
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "WORKSPACE_PERMS_DB_URL": f"sqlite:///{tmp_path / 'policy.sqlite'}",
+    }
+    args = [
+        *JUPYTER,
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port=0",
+        "--ServerApp.jpserver_extensions=jupyter_workspace_perms=True",
+        "--ServerApp.jpserver_extensions=jupyterlab=True",
+        "--ServerApp.jpserver_extensions=jupyter_server_terminals=False",
+        "--ServerApp.contents_manager_class="
+        "jupyter_server.services.contents.largefilemanager.AsyncLargeFileManager",
+    ]
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ServerApp.contents_manager_class = AsyncLargeFileManager" in result.stderr

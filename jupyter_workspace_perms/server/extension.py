@@ -129,6 +129,7 @@ class WorkspacePermsExtension(ExtensionApp):
         assert serverapp is not None
         self.store = store = self.store_class(parent=self)
         try:
+            self._refuse_replaced_parts()
             self._refuse_db_inside_root()
             store.open()
         except WorkspacePermsError as e:
@@ -145,6 +146,34 @@ class WorkspacePermsExtension(ExtensionApp):
             redact(store.db_url),
         )
         self._start_refresher(store)
+
+    def _refuse_replaced_parts(self) -> None:
+        """Fail closed when other config replaced a part this extension enforces with.
+
+        Another extension's or the command line's ``ServerApp.*_class`` setting is
+        applied after we link, and would silently switch enforcement off.
+        """
+        serverapp = self.serverapp
+        assert serverapp is not None
+        parts = {
+            "identity_provider": WorkspaceIdentityProvider,
+            "authorizer": WorkspaceAuthorizer,
+            "contents_manager": WorkspaceContentsManager,
+            "kernel_manager": WorkspaceKernelManager,
+            "session_manager": WorkspaceSessionManager,
+        }
+        replaced = [
+            f"ServerApp.{name}_class = {type(getattr(serverapp, name)).__name__}"
+            for name, ours in parts.items()
+            if not isinstance(getattr(serverapp, name), ours)
+        ]
+        if replaced:
+            raise WorkspacePermsError(
+                "other configuration replaced parts that enforce workspace permissions ("
+                + "; ".join(replaced)
+                + "): remove those settings, or set the classes on WorkspacePermsExtension "
+                "(e.g. c.WorkspacePermsExtension.contents_manager_class) with subclasses of ours"
+            )
 
     def _refuse_db_inside_root(self) -> None:
         assert self.store is not None
