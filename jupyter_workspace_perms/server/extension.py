@@ -156,11 +156,11 @@ class WorkspacePermsExtension(ExtensionApp):
         serverapp = self.serverapp
         assert serverapp is not None
         parts = {
-            "identity_provider": WorkspaceIdentityProvider,
-            "authorizer": WorkspaceAuthorizer,
-            "contents_manager": WorkspaceContentsManager,
-            "kernel_manager": WorkspaceKernelManager,
-            "session_manager": WorkspaceSessionManager,
+            "identity_provider": self.identity_provider_class,
+            "authorizer": self.authorizer_class,
+            "contents_manager": self.contents_manager_class,
+            "kernel_manager": self.kernel_manager_class,
+            "session_manager": self.session_manager_class,
         }
         replaced = [
             f"ServerApp.{name}_class = {type(getattr(serverapp, name)).__name__}"
