@@ -8,6 +8,7 @@ resolution answers only for readable files.
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from jupyter_workspace_perms.identity.provider import WorkspaceUser
 from jupyter_workspace_perms.server.gates import user_folder
 from tests.conftest import World
 
-pytest.importorskip("jupyterlab")
+# a missing JupyterLab must fail the run, never skip it
+import_module("jupyterlab")
 
 THEMES = "@jupyterlab/apputils-extension:themes"
 THEMES_FILE = Path("@jupyterlab", "apputils-extension", "themes.jupyterlab-settings")
