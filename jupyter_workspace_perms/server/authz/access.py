@@ -89,8 +89,3 @@ def decide_location(
     assert loc.project is not None
     project_id = snap.projects_by_name[(ws_id, loc.project)]
     return check_project(snap, subject, project_id, permission, now)
-
-
-def readable(snap: PolicySnapshot, subject: Subject, loc: Location, now: float) -> bool:
-    """Whether ``loc`` may appear in the subject's directory listings."""
-    return decide_location(snap, subject, loc, "read", now).allowed

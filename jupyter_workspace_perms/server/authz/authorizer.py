@@ -11,7 +11,6 @@ otherwise. Resources nobody listed are refused.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -188,6 +187,3 @@ def _enforce(decision: Decision) -> None:
 def _snapshot(handler: Any) -> PolicySnapshot | None:
     store = handler.settings.get("workspace_perms_store")
     return None if store is None else store.snapshot
-
-
-SnapshotGetter = Callable[[Any], PolicySnapshot | None]
