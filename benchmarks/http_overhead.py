@@ -552,6 +552,7 @@ class LoadClient:
             "rps": len(latencies) / wall,
             "p50_ms": 1000 * percentile(latencies, 50),
             "p99_ms": 1000 * percentile(latencies, 99),
+            "latencies_ms": [round(1000 * x, 3) for x in latencies],
             "server_cpu_ms_per_request": 1000 * server_cpu / len(latencies),
             "server_cpu_pct": 100 * server_cpu / wall,
             "client_cpu_pct": 100 * client_cpu / wall,
@@ -648,8 +649,20 @@ class Measured:
         return [e[key] / s[key] for s, e in zip(self.stock, self.extension, strict=True)]
 
     def ratio(self, key: str) -> float:
-        """The median of the pair ratios: what the targets judge."""
+        """The median of the pair ratios: what the throughput target judges."""
         return float(statistics.median(self.pair_ratios(key)))
+
+    def pooled_p99(self, server: str) -> float:
+        """The p99 over every request of every round of one server.
+
+        A round has few requests (about 30 GETs of the big notebook), so its own p99 is
+        nearly its maximum; pooling the interleaved rounds gives the tail enough samples.
+        """
+        return percentile([x for r in self.rounds(server) for x in r["latencies_ms"]], 99)
+
+    def p99_ratio(self) -> float:
+        """Extension over stock of the pooled p99: what the latency target judges."""
+        return self.pooled_p99("extension") / self.pooled_p99("stock")
 
     @property
     def errors(self) -> int:
@@ -768,7 +781,7 @@ def all_targets(results: list[Measured]) -> list[Target]:
     for m in results:
         title = m.workload.title
         suffix = f", {m.errors} unexpected statuses" if m.errors else ""
-        rps, p99 = m.ratio("rps"), m.ratio("p99_ms")
+        rps, p99 = m.ratio("rps"), m.p99_ratio()
         targets += [
             Target(
                 f"{title} throughput extension/stock ≥ {TARGET_THROUGHPUT_RATIO}",
@@ -780,16 +793,15 @@ def all_targets(results: list[Measured]) -> list[Target]:
             Target(
                 f"{title} p99 extension/stock ≤ {TARGET_P99_RATIO}",
                 "PASS" if p99 <= TARGET_P99_RATIO and not m.errors else "FAIL",
-                f"median pair ratio {p99:.3f}, {_spread(m.pair_ratios('p99_ms'))}; "
-                f"{m.median('extension', 'p99_ms'):.1f} vs {m.median('stock', 'p99_ms'):.1f} ms"
-                + suffix,
+                f"pooled ratio {p99:.3f}, per-pair {_spread(m.pair_ratios('p99_ms'))}; "
+                f"{m.pooled_p99('extension'):.1f} vs {m.pooled_p99('stock'):.1f} ms" + suffix,
             ),
         ]
     return targets
 
 
 def main_table(results: list[Measured]) -> str:
-    """One row per workload and server: medians over the rounds."""
+    """One row per workload and server: medians over the rounds (p99: over all requests)."""
     lines = [
         "| workload | server | req/s | p50 ms | p99 ms | requests/round | server CPU ms/req "
         "| server CPU % | client CPU % | errors |",
@@ -801,7 +813,7 @@ def main_table(results: list[Measured]) -> str:
             cells = [
                 f"{m.median(server, 'rps'):.1f}",
                 f"{m.median(server, 'p50_ms'):.1f}",
-                f"{m.median(server, 'p99_ms'):.1f}",
+                f"{m.pooled_p99(server):.1f}",
                 f"{m.median(server, 'requests'):.0f}",
                 f"{m.median(server, 'server_cpu_ms_per_request'):.2f}",
                 f"{m.median(server, 'server_cpu_pct'):.0f}",
@@ -813,16 +825,20 @@ def main_table(results: list[Measured]) -> str:
 
 
 def ratio_table(results: list[Measured]) -> str:
-    """Extension over stock per workload: medians of the back-to-back pair ratios."""
+    """Extension over stock per workload: medians of the back-to-back pair ratios
+    (p99: the ratio of the pooled p99s)."""
     lines = [
         "| workload | throughput ratio | p99 ratio | p50 ratio | server CPU/req ratio |",
         "|---|---:|---:|---:|---:|",
     ]
     for m in results:
-        keys = ("rps", "p99_ms", "p50_ms", "server_cpu_ms_per_request")
-        lines.append(
-            f"| {m.workload.title} | " + " | ".join(f"{m.ratio(k):.3f}" for k in keys) + " |"
-        )
+        ratios = [
+            m.ratio("rps"),
+            m.p99_ratio(),
+            m.ratio("p50_ms"),
+            m.ratio("server_cpu_ms_per_request"),
+        ]
+        lines.append(f"| {m.workload.title} | " + " | ".join(f"{r:.3f}" for r in ratios) + " |")
     return "\n".join(lines)
 
 

@@ -1,7 +1,8 @@
-"""Write the files generated from code: the permission table and the config reference.
+"""Write the files generated from code: the permission table, the config reference,
+the OpenAPI document and the event schemas' reference.
 
 Run ``python -m jupyter_workspace_perms.generate`` after changing
-:mod:`.policy.permissions` or any configurable trait; ``tests/test_generated.py``
+:mod:`.policy.permissions`, any configurable trait or an event schema; ``tests/test_generated.py``
 fails while a generated file is stale. Later generated files (OpenAPI, the lab
 extension's constants) join :data:`GENERATED`.
 """
@@ -11,8 +12,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from .api.openapi import document_yaml
+from .kernel.audit import EXECUTION_SCHEMA_PATH
 from .policy.permissions import PERMISSIONS, SETTINGS, PermissionDef, Role
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,6 +64,7 @@ def permissions_markdown() -> str:
 def config_markdown() -> str:
     """Every configurable option of the package, with its help text."""
     from .identity.provider import WorkspaceIdentityProvider
+    from .kernel.audit import ExecutionAuditor
     from .server.authz.authorizer import WorkspaceAuthorizer
     from .server.extension import WorkspacePermsExtension
     from .store.store import PolicyStore
@@ -69,6 +75,7 @@ def config_markdown() -> str:
         PolicyStore,
         WorkspaceIdentityProvider,
         WorkspaceAuthorizer,
+        ExecutionAuditor,
     ):
         parts.append(f"\n## `{cls.__name__}`\n")
         own = cls.class_own_traits(config=True)
@@ -85,10 +92,52 @@ def config_markdown() -> str:
     return "".join(parts)
 
 
+EVENT_SCHEMAS = (EXECUTION_SCHEMA_PATH,)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _type_name(spec: dict[str, Any]) -> str:
+    kind = spec.get("type", "any")
+    return " or ".join(kind) if isinstance(kind, list) else str(kind)
+
+
+def events_markdown() -> str:
+    """Every ``jupyter_events`` schema the extension publishes, field by field."""
+    parts = [HEADER, "# Events\n\n"]
+    parts.append(
+        "The server extension registers these schemas on the server's event logger "
+        "(`ServerApp.event_logger`). Send the events somewhere with "
+        "`c.EventLogger.handlers`, or subscribe to `/api/events/subscribe`. That route "
+        "and `POST /api/events` are server-wide routes, for server admins only (see "
+        "`c.WorkspaceAuthorizer.server_admins`); since a server admin can post an event "
+        "with any registered schema, the policy database's `audit_events` table, not "
+        "the event stream, is the record to rely on.\n"
+    )
+    for path in EVENT_SCHEMAS:
+        schema = yaml.safe_load(path.read_text(encoding="utf-8"))
+        relative = path.relative_to(REPO).as_posix()
+        parts.append(f"\n## {schema['title']}\n\n")
+        parts.append(f"- id: `{schema['$id']}`\n- version: {schema['version']}\n")
+        parts.append(f"- schema: [`{relative}`](../{relative})\n")
+        parts.append(f"- personal data: {'yes' if schema.get('personal-data') else 'no'}\n\n")
+        parts.append(schema["description"].strip() + "\n\n")
+        parts.append("| field | type | required | description |\n|---|---|---|---|\n")
+        required = set(schema.get("required", ()))
+        for name, spec in schema["properties"].items():
+            mark = "yes" if name in required else "no"
+            description = _one_line(spec.get("description", ""))
+            parts.append(f"| `{name}` | {_type_name(spec)} | {mark} | {description} |\n")
+    return "".join(parts)
+
+
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/permissions.md": permissions_markdown,
     "docs/config.md": config_markdown,
     "docs/openapi.yaml": document_yaml,
+    "docs/events.md": events_markdown,
 }
 
 

@@ -80,3 +80,93 @@ def test_http_overhead_benchmark_quick_run_reports(tmp_path: Path) -> None:
     for result in results["results"]:
         assert len(result["stock"]) == len(result["extension"]) == 2
         assert all(r["errors"] == 0 for r in result["stock"] + result["extension"])
+
+
+@pytest.mark.server
+def test_kernel_hook_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """The merge-save section starts a server, checks the merge is in charge, and reports."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/kernel_hook.py",
+            "--quick",
+            "--only",
+            "merge_save",
+            "--megabytes",
+            "0.2",
+            "--cells",
+            "40",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| save | median s | min s | max s | server CPU s |" in done.stdout
+    assert "| Contributor, merge |" in done.stdout
+    line = next((ln for ln in done.stdout.splitlines() if "TARGET merge-save" in ln), None)
+    assert line is not None and ("PASS" in line or "FAIL" in line), done.stdout
+    assert "an edited cell is refused (403 merge_refused)" in done.stdout
+    results = json.loads(out.read_text())["sections"]["merge_save"]
+    assert len(results["data"]["rounds"]) == 2
+    assert all(r["editor"]["seconds"] > 0 for r in results["data"]["rounds"])
+
+
+@pytest.mark.server
+def test_kernel_hook_filter_and_round_trip_quick_run_reports(tmp_path: Path) -> None:
+    """The filter section times every message; the round trip starts three servers with
+    kernels, checks that only the hook refuses an edited cell, and reports."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/kernel_hook.py",
+            "--quick",
+            "--only",
+            "filter,round_trip",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "| message | sender | median µs | p99 µs | over the stock connection, µs |" in lines
+    for row in (
+        "| v1 execute_request, saved cell | Contributor |",
+        "| v1 execute_request | Editor |",
+        "| legacy JSON execute_request, saved cell | Contributor |",
+        "| v1 execute_request, edited cell (refused) | Contributor |",
+        "| v1 comm_msg (a widget update) | Contributor |",
+        "| v1 execute_request, stock connection (no filter) | anyone |",
+    ):
+        assert any(ln.startswith(row) for ln in lines), f"missing {row!r} in:\n{done.stdout}"
+    assert (
+        "| server | sender | median ms | p99 ms | round trips | server CPU ms per trip |" in lines
+    )
+    for title in ("the hook", "no hook", "no extension"):
+        assert any(ln.startswith("| ") and f"({title})" in ln for ln in lines), title
+    for target in ("filter v1 contributor execute_request median", "round trip with/without"):
+        line = next((ln for ln in lines if f"TARGET {target}" in ln), None)
+        assert line is not None, f"missing {target!r} in:\n{done.stdout}"
+        assert "PASS" in line or "FAIL" in line, line
+    assert "the hook refuses the contributor's edited cell" in done.stdout
+    sections = json.loads(out.read_text())["sections"]
+    assert set(sections["filter"]["data"]["us"]) == {
+        "v1_contributor",
+        "v1_editor",
+        "legacy_contributor",
+        "v1_refused",
+        "v1_comm_msg",
+        "v1_stock",
+    }
+    rounds = sections["round_trip"]["data"]["sides"]
+    assert {key: len(r) for key, r in rounds.items()} == {"hook": 2, "no_hook": 2, "stock": 2}
+    assert all(len(r["ms"]) == 20 for side in rounds.values() for r in side)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +101,53 @@ def test_a_linked_workspace_folder_is_refused(root: Path, tmp_path: Path) -> Non
     os.symlink(tmp_path / "real-acme", root / "acme")
     with pytest.raises(PathRefused):
         where(root, "acme/a/notes.txt")
+
+
+async def test_each_request_locates_a_path_once(
+    wsp_world: Any, wsp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Authorizer and the contents manager share one Location per request."""
+    from jupyter_workspace_perms.server.authz import paths
+
+    (wsp_world.root / "acme" / "public" / "n.txt").write_text("hello")
+    located: list[str] = []
+    real_locate = paths.locate
+
+    def counting(root_dir: str, raw: str, *args: Any) -> paths.Location:
+        located.append(raw)
+        return real_locate(root_dir, raw, *args)
+
+    monkeypatch.setattr(paths, "locate", counting)
+    reply = await wsp_fetch("editor", "api", "contents", "acme", "public", "n.txt")
+    assert reply.code == 200
+    assert json.loads(reply.body)["writable"] is True
+    assert [p.strip("/") for p in located].count("acme/public/n.txt") == 1
+    located.clear()
+    reply = await wsp_fetch("viewer", "api", "contents", "acme", "public", "n.txt")
+    assert json.loads(reply.body)["writable"] is False
+    assert [p.strip("/") for p in located].count("acme/public/n.txt") == 1
+
+
+async def test_a_save_is_authorized_without_parsing_its_body(
+    wsp_world: Any, wsp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving an existing file is decided from the path: the handler parses the body once."""
+    from jupyter_workspace_perms.server.authz import targets
+
+    (wsp_world.root / "acme" / "public" / "n.txt").write_text("hello")
+    parsed: list[str] = []
+    real_body = targets.Request.body
+
+    def counting(self: targets.Request) -> dict[str, Any]:
+        parsed.append(self.method)
+        return real_body(self)
+
+    monkeypatch.setattr(targets.Request, "body", counting)
+    model = json.dumps({"type": "file", "format": "text", "content": "changed"})
+    for path in ("n.txt", "new.txt"):
+        reply = await wsp_fetch(
+            "editor", "api", "contents", "acme", "public", path, method="PUT", body=model
+        )
+        assert reply.code in (200, 201)
+    assert (wsp_world.root / "acme" / "public" / "n.txt").read_text() == "changed"
+    assert parsed == ["PUT"]  # only the new file's body (folder or file?) was read

@@ -253,3 +253,27 @@ def test_set_owner_moves_ownership_and_keeps_the_old_owner_admin(store: PolicySt
     assert store.snapshot.memberships[(acme.id, snap.users_by_name["ada@acme.test"])] is (
         Role.viewer
     )
+
+
+def test_audit_rows_are_appended_without_moving_the_policy_version(store: PolicyStore) -> None:
+    """Execution records arrive for every cell run: no server may reload for them."""
+    from jupyter_workspace_perms.kernel.audit import ExecutionAuditor
+
+    with store.write("t") as w:
+        project = w.create_project(w.create_workspace("acme", "ada@acme.test").slug, "p")
+    version = store.stored_version()
+    rows = [{"actor": "a", "action": "kernel.execute", "workspace_id": None, "target": "t"}] * 2
+    assert store.record_events(rows) == 2
+    auditor = ExecutionAuditor(store=store)
+    auditor.record(  # longer than the columns: cut, never refused by the database
+        "u" * 300, project.workspace_id, project.id, "n/" * 300, "c", "x = 1", True, "ok", "k"
+    )
+    assert auditor.flush() == 1
+    assert store.stored_version() == version == store.snapshot.version
+    with store.engine.connect() as connection:
+        query = "SELECT actor, target, details FROM audit_events WHERE action = 'kernel.execute'"
+        stored = connection.execute(text(query + " ORDER BY id")).all()
+    assert len(stored) == 3
+    actor, target, details = stored[-1]
+    assert (len(actor), len(target)) == (255, 512)
+    assert "x = 1" not in str(details)

@@ -2,13 +2,17 @@
 
 - A directory listing shows only entries the requesting user may read.
 - ``writable`` says whether *this* user may write (false for viewers): JupyterLab
-  then opens the file read-only.
+  then opens the file read-only. Notebooks are writable for users who may run but
+  not edit, whose saves are merged (:mod:`.merge_save`): only outputs, execution
+  counts and ``parameters`` values are kept from them.
 - A folder created directly in a workspace folder is a new project, whose creator
   becomes its project admin; renaming or deleting a project folder renames or
   forgets the project, so its grants stay with it.
 
 The Authorizer has already decided whether the request may happen at all; this
-class only shapes what it returns and keeps the policy in step with the folders.
+class shapes what it returns, keeps the policy in step with the folders, and
+decides between a save and a merge-save (a PUT of an existing notebook reaches it
+with ``project:execute`` only).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from ..policy import PolicySnapshot
 from ..policy.names import validate_project_name
 from ..store import PolicyStore
 from .authz.access import decide_location
-from .authz.paths import Level, Location, PathRefused, locate
+from .authz.paths import Level, Location, PathRefused, locate_in
+from .merge_save import NEEDS_WRITE, Bases, SaveLocks, merged
 
 # set while the base class builds a model: the entries it fetches with ``self.get`` for a
 # listing are shaped by ``_listing``, which decides every kept entry's ``writable`` anyway
@@ -38,6 +43,11 @@ _LISTING: ContextVar[bool] = ContextVar("workspace_perms_listing", default=False
 
 class WorkspaceContentsManager(AsyncLargeFileManager):
     """Files on disk, shown and kept in step with the workspace policy."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._bases = Bases()  # what each user without write last got of each notebook
+        self._save_locks = SaveLocks()
 
     # -- context -----------------------------------------------------------------------
 
@@ -50,12 +60,8 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         return store, user
 
     def _locate(self, snap: PolicySnapshot, path: str) -> Location:
-        return locate(
-            self.root_dir,
-            path,
-            lambda ws: ws in snap.workspaces_by_slug,
-            lambda ws, p: (snap.workspaces_by_slug[ws], p) in snap.projects_by_name,
-        )
+        """Where ``path`` is; located once per request (the Authorizer did it first)."""
+        return locate_in(snap, self.root_dir, path, CallContext.get(CallContext.JUPYTER_HANDLER))
 
     def _may(self, snap: PolicySnapshot, user: WorkspaceUser, path: str, intent: str) -> bool:
         try:
@@ -63,6 +69,14 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         except PathRefused:
             return False
         return decide_location(snap, user.subject, loc, intent, time.time()).allowed
+
+    def _save_mode(self, snap: PolicySnapshot, user: WorkspaceUser, path: str) -> str | None:
+        """``"write"``, ``"merge"`` (a project file, with execute but not write) or None."""
+        try:
+            loc = self._locate(snap, path)
+        except PathRefused:
+            return None
+        return _save_mode_at(snap, user, loc)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -85,10 +99,19 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
             return model  # server internals, or an entry fetched for a listing (see _LISTING)
         snap = found[0].snapshot
         user = found[1]
-        self._shape(snap, user, model)
+        mode = self._shape(snap, user, model)
+        if mode == "merge" and model.get("type") == "notebook" and model.get("content"):
+            self._remember_base(user, path, model["content"])
         if model.get("type") == "directory" and isinstance(model.get("content"), list):
             model["content"] = self._listing(snap, user, path, model["content"])
         return model
+
+    def _remember_base(self, user: WorkspaceUser, path: str, notebook: Any) -> None:
+        """Remember what a user whose saves are merged now has in the browser: the
+        notebook served by ``GET /api/contents`` (not by exports and other readers)."""
+        handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+        if type(handler).__name__ == "ContentsHandler":
+            self._bases.remember(user.username, path, notebook)
 
     # FileContentsManager's sync method is the one in effect (first in the MRO);
     # AsyncContentsManager declares an async one, hence the ignore
@@ -124,37 +147,109 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
                 if e["name"] not in links or self._may(snap, user, e["path"], "read")
             ]
             writable = self._may(snap, user, path, "write")
+            notebook = next((e for e in kept if e.get("type") == "notebook"), None)
+            merges = (
+                not writable
+                and notebook is not None
+                and self._save_mode(snap, user, notebook["path"]) == "merge"
+            )
             for entry in kept:
-                entry["writable"] = bool(entry.get("writable")) and writable
+                may = writable or (merges and entry.get("type") == "notebook")
+                entry["writable"] = bool(entry.get("writable")) and may
             return kept
         kept = [e for e in entries if self._may(snap, user, e["path"], "read")]
         for entry in kept:
             self._shape(snap, user, entry)
         return kept
 
-    def _shape(self, snap: PolicySnapshot, user: WorkspaceUser, model: dict[str, Any]) -> None:
-        if model.get("writable"):
-            model["writable"] = self._may(snap, user, model["path"], "write")
+    def _shape(
+        self, snap: PolicySnapshot, user: WorkspaceUser, model: dict[str, Any]
+    ) -> str | None:
+        """Set ``writable`` for this user (a notebook also when its saves are merged);
+        returns the user's save mode."""
+        mode = self._save_mode(snap, user, model["path"])
+        may = mode == "write" or (mode == "merge" and model.get("type") == "notebook")
+        model["writable"] = bool(model.get("writable")) and may
+        return mode
 
     # -- keeping projects in step with folders -----------------------------------------
 
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
-        """Save; a new folder directly in a workspace becomes a project."""
+        """Save as the requesting user may.
+
+        - with write at ``path``: the stock save;
+        - with execute but not write, on a project's notebook: a merge-save only;
+        - a new folder directly in a workspace: the stock save, and it becomes a
+          project (the Authorizer checked ``workspace:create_project``);
+        - anything else is refused: whatever let the request through, no path
+          here writes for a user who may not.
+        """
         found = self._request_user()
-        new_project = None
-        if found is not None and model.get("type") == "directory":
-            loc = self._locate(found[0].snapshot, path)
-            if loc.level is Level.workspace_file and not await self.dir_exists(path):
-                _valid_project_name(loc.project or "")
-                new_project = loc
-        result: dict[str, Any] = await super().save(model, path)
-        if new_project is not None and found is not None:
-            store, user = found
+        if found is None:
+            return await self._stock_save(model, path)  # server internals
+        store, user = found
+        loc = self._location(store.snapshot, path)
+        new_project = await self._new_project(loc, model, path)
+        if new_project is None:
+            mode = _save_mode_at(store.snapshot, user, loc)
+            if mode == "merge":
+                return await self._merge_save(user, model, path)
+            if mode != "write":
+                raise web.HTTPError(403, NEEDS_WRITE, reason="role_too_low")
+        result = await self._stock_save(model, path)
+        if new_project is not None:
             ws, name = new_project.workspace, new_project.project
             await self._write(
                 store, user, lambda w: w.create_project(ws, name, "full", user.username)
             )
         return result
+
+    async def _stock_save(self, model: dict[str, Any], path: str) -> dict[str, Any]:
+        """The stock save; notebooks one at a time per path (see :meth:`_merge_save`)."""
+        if model.get("type") != "notebook":
+            result: dict[str, Any] = await super().save(model, path)
+            return result
+        async with self._save_locks(path):
+            result = await super().save(model, path)
+        return result
+
+    async def _merge_save(
+        self, user: WorkspaceUser, model: dict[str, Any], path: str
+    ) -> dict[str, Any]:
+        """Merge a notebook saved by a user who may run but not edit onto the stored file.
+
+        The stored notebook is read once and the merged one is written by the stock
+        save (checkpoints, signature, hash and ``last_modified`` as usual). The user's
+        base becomes what they sent, which is what their browser now holds.
+        """
+        if model.get("type") != "notebook" or not await self.file_exists(path):
+            raise web.HTTPError(403, NEEDS_WRITE, reason="role_too_low")
+        async with self._save_locks(path):
+            os_path = self._get_os_path(path.strip("/"))
+            base = self._bases.get(user.username, path)
+            loop = asyncio.get_running_loop()
+            written = await loop.run_in_executor(None, merged, os_path, model.get("content"), base)
+            merged_model = {"type": "notebook", "format": "json", "content": written}
+            result: dict[str, Any] = await super().save(merged_model, path)
+        self._bases.remember(user.username, path, model["content"])
+        return result
+
+    def _location(self, snap: PolicySnapshot, path: str) -> Location:
+        try:
+            return self._locate(snap, path)
+        except PathRefused as e:
+            raise web.HTTPError(404, e.message, reason=e.reason) from None
+
+    async def _new_project(
+        self, loc: Location, model: dict[str, Any], path: str
+    ) -> Location | None:
+        """``loc`` when this save makes a new folder directly in a workspace: a project."""
+        if model.get("type") != "directory" or loc.level is not Level.workspace_file:
+            return None
+        if await self.dir_exists(path):
+            return None
+        _valid_project_name(loc.project or "")
+        return loc
 
     async def rename_file(self, old_path: str, new_path: str) -> None:
         """Rename; a project folder's rename renames the project (in its workspace only)."""
@@ -202,6 +297,19 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
             await asyncio.get_running_loop().run_in_executor(None, run)
         except WorkspacePermsError as e:
             raise web.HTTPError(e.status, e.message, reason=e.reason) from None
+
+
+def _save_mode_at(snap: PolicySnapshot, user: WorkspaceUser, loc: Location) -> str | None:
+    """``"write"``; ``"merge"`` where only outputs and parameter values may be saved
+    (``save_outputs``: a project file, with execute); or None."""
+    now = time.time()
+    if decide_location(snap, user.subject, loc, "write", now).allowed:
+        return "write"
+    if loc.level is Level.project_file and (
+        decide_location(snap, user.subject, loc, "save_outputs", now).allowed
+    ):
+        return "merge"
+    return None
 
 
 def _links_in(folder: str) -> frozenset[str]:

@@ -10,7 +10,12 @@ the server:
 - open the policy store, refusing to start on an outdated schema or on a
   SQLite file inside ``root_dir``;
 - re-read the policy when another process changes it (every
-  ``PolicyStore.refresh_interval`` seconds, in a worker thread).
+  ``PolicyStore.refresh_interval`` seconds, in a worker thread);
+- record every kernel execution request (:mod:`..kernel.audit`), writing the
+  records still queued when it stops;
+- judge every kernel websocket message against its sender
+  (:class:`~..kernel.connection.WorkspaceKernelConnection`), and close the kernel
+  sockets of users who lost ``project:execute``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from traitlets import Bool, Type
 from .._version import __version__
 from ..errors import WorkspacePermsError
 from ..identity.provider import WorkspaceIdentityProvider
+from ..kernel.audit import ExecutionAuditor, register_execution_schema
+from ..kernel.connection import RevocationWatcher, WorkspaceKernelConnection
 from ..store import PolicyStore
 from ..store.database import redact, sqlite_path
 from .authz.authorizer import WorkspaceAuthorizer
@@ -89,6 +96,25 @@ class WorkspacePermsExtension(ExtensionApp):
         config=True,
         help="Session manager installed into the server: lists sessions per user.",
     )
+    auditor_class = Type(
+        default_value=ExecutionAuditor,
+        klass=ExecutionAuditor,
+        config=True,
+        help="""The execution auditor class (default ExecutionAuditor): records every
+        kernel execution request in the policy database and as a ``jupyter_events``
+        event. Its own options live on it, e.g. ``c.ExecutionAuditor.flush_interval``.""",
+    )
+    kernel_websocket_connection_class = Type(
+        default_value=WorkspaceKernelConnection,
+        klass=WorkspaceKernelConnection,
+        config=True,
+        help="""Kernel websocket connection installed into the server (default
+        WorkspaceKernelConnection). It replaces
+        ``ServerApp.kernel_websocket_connection_class``: every message a client sends
+        to a kernel is judged against that client's permissions on the kernel's
+        project, so people who may run but not edit run only saved cells. Kernel
+        gateways (``ServerApp.gateway_url``) are not supported.""",
+    )
     terminals_enabled = Bool(
         False,
         config=True,
@@ -106,7 +132,9 @@ class WorkspacePermsExtension(ExtensionApp):
     )
 
     store: PolicyStore | None = None
+    auditor: ExecutionAuditor | None = None
     _refresher: PeriodicCallback | None = None
+    _revocations: RevocationWatcher | None = None
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         """Install our identity provider before the server creates its own."""
@@ -116,6 +144,7 @@ class WorkspacePermsExtension(ExtensionApp):
         serverapp.contents_manager_class = self.contents_manager_class
         serverapp.kernel_manager_class = self.kernel_manager_class
         serverapp.session_manager_class = self.session_manager_class
+        serverapp.kernel_websocket_connection_class = self.kernel_websocket_connection_class
         serverapp.allow_unauthenticated_access = False
         if not self.terminals_enabled:
             serverapp.terminals_enabled = False
@@ -145,7 +174,10 @@ class WorkspacePermsExtension(ExtensionApp):
             store.snapshot.version,
             redact(store.db_url),
         )
+        self._start_auditor(store)
         self._start_refresher(store)
+        self._revocations = RevocationWatcher(self.kernel_websocket_connection_class)
+        self._revocations.start()
 
     def _refuse_replaced_parts(self) -> None:
         """Fail closed when other config replaced a part this extension enforces with.
@@ -167,6 +199,14 @@ class WorkspacePermsExtension(ExtensionApp):
             for name, ours in parts.items()
             if not isinstance(getattr(serverapp, name), ours)
         ]
+        # a class, not an instance: the server builds one per websocket
+        connection = serverapp.kernel_websocket_connection_class
+        if not (
+            isinstance(connection, type)
+            and issubclass(connection, self.kernel_websocket_connection_class)
+        ):
+            name = getattr(connection, "__name__", repr(connection))
+            replaced.append(f"ServerApp.kernel_websocket_connection_class = {name}")
         if replaced:
             raise WorkspacePermsError(
                 "other configuration replaced parts that enforce workspace permissions ("
@@ -193,6 +233,23 @@ class WorkspacePermsExtension(ExtensionApp):
         assert self.serverapp is not None
         install_gates(self.serverapp.web_app)
 
+    def _start_auditor(self, store: PolicyStore) -> None:
+        """Register the execution event schema and start recording executions."""
+        serverapp = self.serverapp
+        assert serverapp is not None
+        event_logger = serverapp.event_logger
+        if event_logger is not None:
+            register_execution_schema(event_logger)
+        self.auditor = self.auditor_class(
+            parent=self,
+            store=store,
+            event_logger=event_logger,
+            # the loop the server will run (it is not running yet in a plain server)
+            loop=getattr(serverapp.io_loop, "asyncio_loop", None),
+        )
+        self.auditor.start()
+        self.settings["workspace_perms_auditor"] = self.auditor
+
     def _start_refresher(self, store: PolicyStore) -> None:
         """Poll for policy changes made by other processes.
 
@@ -209,8 +266,13 @@ class WorkspacePermsExtension(ExtensionApp):
         await asyncio.get_running_loop().run_in_executor(None, self.store.refresh)
 
     async def stop_extension(self) -> None:
-        """Stop polling and close database connections."""
+        """Stop polling, write the queued execution records, close database connections."""
         if self._refresher is not None:
             self._refresher.stop()
+        if self._revocations is not None:
+            self._revocations.stop()
+        if self.auditor is not None:
+            # the last write may wait on the database: keep it off the event loop
+            await asyncio.get_running_loop().run_in_executor(None, self.auditor.stop)
         if self.store is not None:
             self.store.close()

@@ -20,7 +20,7 @@ from tornado import web
 
 from ..identity.provider import WorkspaceUser
 from ..policy import PolicySnapshot, readable_project_ids
-from .authz.paths import Level, PathRefused, locate
+from .authz.paths import Level, PathRefused, locate_in
 
 
 def readable_for_request(settings: Any) -> frozenset[int] | None:
@@ -46,12 +46,7 @@ def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
         return None
     relative = os.path.relpath(real, root).replace(os.sep, "/")
     try:
-        loc = locate(
-            root,
-            "" if relative == "." else relative,
-            lambda ws: ws in snap.workspaces_by_slug,
-            lambda ws, p: (snap.workspaces_by_slug[ws], p) in snap.projects_by_name,
-        )
+        loc = locate_in(snap, root, "" if relative == "." else relative)
     except PathRefused:
         return None
     if loc.level not in (Level.project, Level.project_file):

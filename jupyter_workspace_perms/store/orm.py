@@ -164,7 +164,7 @@ class Token(Base):
 
 
 class AuditEvent(Base):
-    """One policy change (or, later, a denial or execution): who, what, when."""
+    """One policy change or one kernel execution request: who, what, when."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_workspace_at", "workspace_id", "at"),)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Dict, Float, Unicode, default, validate
@@ -190,6 +190,25 @@ class PolicyStore(LoggingConfigurable):
                 f"the policy database is unavailable, nothing was changed: {e.orig}"
             ) from e
         self.reload()
+
+    def record_events(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Append audit rows (``audit_events`` columns) in one transaction; returns the count.
+
+        Unlike :meth:`write` this neither bumps the policy version nor reloads:
+        audit rows are not policy, and execution records arrive for every cell run,
+        which would otherwise make every server reload its policy each time.
+        Raises :class:`~..errors.StoreUnavailable` when the database cannot be reached.
+        """
+        if not rows:
+            return 0
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(orm.AuditEvent), list(rows))
+        except OperationalError as e:
+            raise StoreUnavailable(
+                f"the policy database is unavailable, no audit event was written: {e.orig}"
+            ) from e
+        return len(rows)
 
     # -- status ------------------------------------------------------------------------
 

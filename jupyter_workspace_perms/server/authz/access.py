@@ -4,6 +4,9 @@ An *intent* is what a route wants to do with a path:
 
 ``read``    list, open, download, export, read checkpoints;
 ``write``   change an existing file (save, restore a checkpoint, trust);
+``save_outputs`` save an existing notebook, which the contents manager merges for
+            users without ``write``: only outputs, execution counts and
+            ``parameters`` values are taken from them (``targets.save_intent``);
 ``create``  make a new file at the path (save as, copy target, rename target);
 ``mkdir``   make a new folder at the path;
 ``remove``  delete the path, or move it away (rename source).
@@ -36,6 +39,7 @@ RULES: dict[tuple[Level, str], Rule] = {
     # anything inside a project
     (Level.project_file, "read"): ("project", "project:read"),
     (Level.project_file, "write"): ("project", "project:write"),
+    (Level.project_file, "save_outputs"): ("project", "project:execute"),
     (Level.project_file, "create"): ("project", "project:write"),
     (Level.project_file, "mkdir"): ("project", "project:write"),
     (Level.project_file, "remove"): ("project", "project:write"),

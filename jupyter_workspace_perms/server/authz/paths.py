@@ -19,9 +19,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
+from functools import lru_cache
+from typing import Any
 
 from ...errors import WorkspacePermsError
+from ...policy import PolicySnapshot
 
 
 class PathRefused(WorkspacePermsError):
@@ -105,21 +107,65 @@ def locate(
     return Location(path, level, workspace, project)
 
 
+_MEMO = "_workspace_perms_locations"
+
+
+def locate_in(
+    snap: PolicySnapshot, root_dir: str, raw: str, request: Any | None = None
+) -> Location:
+    """:func:`locate` against the workspaces and projects of ``snap``.
+
+    With ``request`` (the handler), each path is located once per request and
+    snapshot: the Authorizer and the contents manager then decide on the same
+    :class:`Location` without resolving links twice (routes spell the same path
+    with or without a leading slash). Refusals are not kept.
+    """
+    memo: dict[tuple[str, str], Location] | None = None
+    if request is not None:
+        kept: tuple[PolicySnapshot, dict[tuple[str, str], Location]] | None
+        kept = getattr(request, _MEMO, None)
+        if kept is None or kept[0] is not snap:
+            kept = (snap, {})
+            setattr(request, _MEMO, kept)
+        memo = kept[1]
+        found = memo.get((root_dir, raw.strip("/")))
+        if found is not None:
+            return found
+    loc = locate(
+        root_dir,
+        raw,
+        lambda ws: ws in snap.workspaces_by_slug,
+        lambda ws, p: (snap.workspaces_by_slug[ws], p) in snap.projects_by_name,
+    )
+    if memo is not None:
+        memo[(root_dir, raw.strip("/"))] = loc
+    return loc
+
+
+@lru_cache(maxsize=16)
+def real_root(root_dir: str) -> str:
+    """The real path of ``root_dir``, resolved once: operators fix it at server start."""
+    return os.path.realpath(root_dir)
+
+
 def _stay_inside(root_dir: str, parts: list[str], anchor_depth: int) -> None:
     """Refuse ``parts`` unless its real path stays inside the real anchor folder.
 
-    The anchor is the root (depth 0), the workspace (1) or the project (2), and
-    must itself be a real folder, not a link. A path that does not exist yet is
-    checked through its nearest existing parent, so a new file cannot be created
-    through a linked folder either.
+    The anchor is the root (depth 0), the workspace (1) or the project (2). The
+    nearest existing path (a path that does not exist yet is checked through its
+    parent, so a new file cannot be created through a linked folder either) must
+    resolve to the anchor or below it, spelled exactly as under the real root:
+    one ``realpath``, which also refuses an anchor that is itself a link, since
+    a link resolves to a different spelling.
     """
-    root = os.path.realpath(root_dir)
+    root = real_root(root_dir)
     anchor = os.path.join(root, *parts[:anchor_depth])
-    if os.path.realpath(anchor) != anchor:
-        raise PathRefused(f"refused path {'/'.join(parts)!r}: its folder is a link")
-    existing = Path(root, *parts)
-    while not os.path.lexists(existing) and str(existing) != root:
-        existing = existing.parent
+    existing = os.path.join(root, *parts)
+    while existing != root and not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
     real = os.path.realpath(existing)
-    if real != anchor and not real.startswith(anchor.rstrip(os.sep) + os.sep):
-        raise PathRefused(f"refused path {'/'.join(parts)!r}: it leads outside its folder")
+    if real == anchor or real.startswith(anchor.rstrip(os.sep) + os.sep):
+        return
+    if len(real) < len(anchor) and anchor.startswith(real):
+        raise PathRefused(f"refused path {'/'.join(parts)!r}: its folder does not exist")
+    raise PathRefused(f"refused path {'/'.join(parts)!r}: it leads outside its folder")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...policy import PolicySnapshot
-from .paths import Level, Location, PathRefused, locate
+from .paths import Level, Location, PathRefused, locate_in
 
 EXECUTE = "project:execute"
 READ = "project:read"
@@ -57,16 +57,10 @@ class Request:
         self.root = str(handler.settings.get("server_root_dir", ""))
 
     def locate(self, raw: str) -> Location:
-        """The canonical location of a path from the URL or the body."""
+        """The canonical location of a path from the URL or the body (once per request)."""
         if not isinstance(raw, str):
             raise PathRefused("paths must be strings")
-        snap = self.snap
-        return locate(
-            self.root,
-            raw,
-            lambda ws: ws in snap.workspaces_by_slug,
-            lambda ws, p: (snap.workspaces_by_slug[ws], p) in snap.projects_by_name,
-        )
+        return locate_in(self.snap, self.root, raw, self.handler)
 
     def body(self) -> dict[str, Any]:
         """The JSON body (parsed once by Jupyter), or an empty dict."""
@@ -119,9 +113,12 @@ def contents(req: Request) -> list[Target]:
     method = req.method
     if method in ("GET", "HEAD"):
         return [Target("read", loc)]
-    body = req.body()
     if method == "DELETE":
         return [Target("remove", loc)]
+    if method == "PUT" and req.exists(loc):
+        # a save: decided from the path, so a large body is parsed once (by the handler)
+        return [Target(save_intent(loc), loc)]
+    body = req.body()
     if method == "PATCH":
         new_path = body.get("path")
         if new_path is None:
@@ -137,16 +134,32 @@ def contents(req: Request) -> list[Target]:
             targets.append(Target("read", req.locate(body["copy_from"])))
         intent, child = _child(loc, body.get("type") == "directory")
         return [*targets, Target(intent, child)]
-    # PUT: save (write) an existing path, or create a new file or folder
-    if req.exists(loc):
-        return [Target("write", loc)]
+    # PUT of a new path: create a file or a folder
     return [Target("mkdir" if body.get("type") == "directory" else "create", loc)]
 
 
+def save_intent(loc: Location) -> str:
+    """Saving an existing path: ``save_outputs`` for a project's notebook, else ``write``.
+
+    ``save_outputs`` lets users who may run but not edit reach the contents manager,
+    which merges their save onto the stored notebook (outputs and parameter values
+    only) and refuses anything else; users with write save as usual. Decided from
+    the path alone, so the body of a save is never parsed here.
+    """
+    if loc.level is Level.project_file and loc.path.endswith(".ipynb"):
+        return "save_outputs"
+    return "write"
+
+
 def checkpoints(req: Request) -> list[Target]:
-    """Checkpoints: listing reads, creating/restoring/deleting writes."""
+    """Checkpoints: listing reads; creating one is part of a save (JupyterLab makes one
+    after each save); restoring and deleting write."""
     loc = req.locate(req.path_kwarg())
-    return [Target("read" if req.method in ("GET", "HEAD") else "write", loc)]
+    if req.method in ("GET", "HEAD"):
+        return [Target("read", loc)]
+    if req.method == "POST" and "checkpoint_id" not in req.handler.path_kwargs:
+        return [Target(save_intent(loc), loc)]
+    return [Target("write", loc)]
 
 
 def read_path(req: Request) -> list[Target]:
