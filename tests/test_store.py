@@ -125,6 +125,30 @@ def test_other_process_changes_are_seen_on_refresh(
     assert server.snapshot.version == cli.snapshot.version
 
 
+def test_an_untouched_sqlite_file_is_not_queried_again(
+    open_stores: Callable[[], PolicyStore], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polling a SQLite policy costs two ``stat`` calls until another process commits;
+    other databases are always asked."""
+    from jupyter_workspace_perms.store import store as store_module
+
+    server, cli = open_stores(), open_stores()
+    assert server.needs_check()  # never checked yet
+    assert server.refresh() is False
+    sqlite = db_url.startswith("sqlite")
+    assert server.needs_check() is not sqlite
+    cli.record_events([{"actor": "a", "action": "kernel.execute", "details": {}}])
+    assert server.needs_check()  # audit rows touch the file: asked, version unchanged
+    assert server.refresh() is False
+    with cli.write("cli") as w:
+        w.create_workspace("acme", "ada@acme.test")
+    assert server.needs_check()
+    assert server.refresh() is True
+    assert server.needs_check() is not sqlite
+    monkeypatch.setattr(store_module, "FULL_CHECK_SECONDS", 0.0)
+    assert server.needs_check()  # the backstop: asked now and then anyway
+
+
 def test_unreachable_store_keeps_the_last_snapshot_and_refuses_writes(tmp_path: Path) -> None:
     db = tmp_path / "gone" / "policy.sqlite"
     store = PolicyStore(db_url=f"sqlite:///{db}").open()

@@ -261,9 +261,11 @@ class WorkspacePermsExtension(ExtensionApp):
         self._refresher.start()
 
     async def _refresh_in_thread(self) -> None:
-        # A reload of a large policy takes a while: keep it off the event loop.
+        # A reload of a large policy takes a while: keep it off the event loop. An
+        # unchanged SQLite file needs neither the query nor the thread.
         assert self.store is not None
-        await asyncio.get_running_loop().run_in_executor(None, self.store.refresh)
+        if self.store.needs_check():
+            await asyncio.get_running_loop().run_in_executor(None, self.store.refresh)
 
     async def stop_extension(self) -> None:
         """Stop polling, write the queued execution records, close database connections."""

@@ -13,6 +13,7 @@ fails open) and writes are refused with :class:`~..errors.StoreUnavailable`.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +31,10 @@ from ..policy import PolicySnapshot
 from . import database, orm
 from .loader import load_snapshot, read_version
 from .writer import PolicyWriter
+
+# a SQLite file unchanged on disk is still asked this often, in case two commits
+# left the same size and time stamp behind (a WAL restarted within one clock tick)
+FULL_CHECK_SECONDS = 5.0
 
 
 @contextmanager
@@ -88,6 +93,8 @@ class PolicyStore(LoggingConfigurable):
         self._snapshot = PolicySnapshot.empty()
         self._reload_lock = threading.Lock()
         self.last_refresh_ok: float | None = None
+        self._sqlite_files: tuple[str, str] | None = None
+        self._checked: tuple[Any, float] | None = None  # (disk signature, monotonic time)
 
     # -- connection --------------------------------------------------------------------
 
@@ -142,16 +149,46 @@ class PolicyStore(LoggingConfigurable):
         with self.engine.connect() as connection:
             return read_version(connection)
 
+    def needs_check(self) -> bool:
+        """Whether :meth:`refresh` must ask the database.
+
+        For a SQLite file, every commit (another server's, the CLI's) changes the
+        database file or its write-ahead log, so while both look the same as at the
+        last check (two ``stat`` calls) nothing can have changed; the query, and the
+        worker thread it runs in, are skipped. Other databases are always asked.
+        """
+        if self._checked is None:
+            return True
+        signature, at = self._checked
+        now = time.monotonic()
+        if signature is None or now - at > FULL_CHECK_SECONDS:
+            return True
+        if self._disk_signature() != signature:
+            return True
+        self.last_refresh_ok = now
+        return False
+
+    def _disk_signature(self) -> tuple[tuple[int, int, int, int] | None, ...] | None:
+        if self._sqlite_files is None:
+            path = database.sqlite_path(self.db_url)
+            if path is None:
+                return None
+            self._sqlite_files = (str(path), f"{path}-wal")
+        return tuple(_stat_key(name) for name in self._sqlite_files)
+
     def refresh(self) -> bool:
         """Reload if another process changed the policy; True when a reload happened.
 
         Database errors are logged and the last snapshot is kept.
         """
+        signature = self._disk_signature()  # before the query: a later commit shows next time
         try:
             if self.stored_version() == self._snapshot.version:
                 self.last_refresh_ok = time.monotonic()
+                self._checked = (signature, self.last_refresh_ok)
                 return False
             self.reload()
+            self._checked = (signature, time.monotonic())
             return True
         except OperationalError as e:
             self.log.warning(
@@ -233,3 +270,11 @@ class PolicyStore(LoggingConfigurable):
             "policy_version": self.stored_version(),
             "counts": counts,
         }
+
+
+def _stat_key(name: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
