@@ -16,7 +16,8 @@ from urllib.parse import quote
 import nbformat
 import pytest
 
-from jupyter_workspace_perms.server.merge_save import Bases, _collector_paused
+from jupyter_workspace_perms.gc_pause import collector_paused
+from jupyter_workspace_perms.server.merge_save import Bases
 from tests.conftest import World
 from tests.enforce_helpers import Http, Reply, plant, put_file, start_session
 from tests.kernel_ws_helpers import PARAMS, SETUP, USE, KernelSocket, write_notebook
@@ -442,7 +443,7 @@ def test_the_collector_pause_restores_its_state() -> None:
     for before in (True, False):
         (gc.enable if before else gc.disable)()
         try:
-            with _collector_paused():
+            with collector_paused():
                 assert not gc.isenabled()
             assert gc.isenabled() is before
         finally:

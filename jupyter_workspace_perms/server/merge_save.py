@@ -16,16 +16,14 @@ The rule itself is pure (:mod:`..kernel.merge`); this module adds the server's s
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from tornado import web
 
+from ..gc_pause import collector_paused
 from ..kernel.merge import Base, InvalidNotebook, MergeRefused, base_of, merge_contributor_save
 
 MAX_BASES = 4096  # (user, notebook) pairs remembered
@@ -105,20 +103,8 @@ def merged(os_path: str, sent: Any, base: Base | None) -> dict[str, Any]:
     them would start full collections over every live object, the sent notebook
     included (``benchmarks/README.md``, ``merge_save``).
     """
-    with _collector_paused():
+    with collector_paused():
         return merge(read_stored(os_path), sent, base)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside; afterwards it runs again if it ran before."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_stored(os_path: str) -> dict[str, Any]:

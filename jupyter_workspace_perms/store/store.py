@@ -12,7 +12,6 @@ fails open) and writes are refused with :class:`~..errors.StoreUnavailable`.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
@@ -27,6 +26,7 @@ from traitlets import Dict, Float, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 from ..errors import Conflict, StoreUnavailable
+from ..gc_pause import collector_paused
 from ..policy import PolicySnapshot
 from . import database, orm
 from .loader import load_snapshot, read_version
@@ -35,22 +35,6 @@ from .writer import PolicyWriter
 # a SQLite file unchanged on disk is still asked this often, in case two commits
 # left the same size and time stamp behind (a WAL restarted within one clock tick)
 FULL_CHECK_SECONDS = 5.0
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector while a reload builds ~10^5 objects that are all kept.
-
-    Otherwise it runs hundreds of times for nothing and a third of the reload is
-    spent collecting (measured in benchmarks/policy.py).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class PolicyStore(LoggingConfigurable):
@@ -136,7 +120,7 @@ class PolicyStore(LoggingConfigurable):
 
     def reload(self) -> PolicySnapshot:
         """Read every fact again and swap the snapshot."""
-        with self._reload_lock, self.engine.connect() as connection, _no_gc():
+        with self._reload_lock, self.engine.connect() as connection, collector_paused():
             with connection.begin():
                 snapshot = load_snapshot(connection)
             if snapshot.version >= self._snapshot.version:
