@@ -35,6 +35,7 @@ UNKNOWN_CELL = (
     "Contributors can only run cells saved in the notebook; "
     "this cell is not in the saved notebook (ask an Editor to add and save it)"
 )
+SAVED_CELL = "the code of a saved cell"
 NOT_SAVED = (
     "Contributors can only run cells saved in the notebook; "
     "this code is not a saved cell of the notebook"
@@ -161,6 +162,10 @@ class NotebookIndex:
     def __init__(self, cells: Sequence[StoredCell]) -> None:
         self.cells = tuple(cells)
         self.by_id: dict[str, StoredCell] = {c.id: c for c in self.cells if c.id is not None}
+        # the answer for each saved cell run as saved, built once: most checks end here
+        self._saved: dict[str, CodeCheck] = {
+            cell_id: CodeCheck(True, "saved_cell", SAVED_CELL, cell_id) for cell_id in self.by_id
+        }
         self.sources = frozenset(c.source for c in self.cells)
         self.parameter_cells = tuple(c for c in self.cells if c.is_parameters)
 
@@ -185,7 +190,7 @@ class NotebookIndex:
         if isinstance(cell_id, str) and cell_id:
             return self._check_cell(code, cell_id)
         if code in self.sources:
-            return CodeCheck(True, "saved_cell", "the code of a saved cell", None)
+            return _SAVED_ANY
         for cell in self.parameter_cells:
             if parameter_values_only(cell.source, code):
                 return CodeCheck(True, "parameters", "new parameter values", cell.id)
@@ -196,7 +201,10 @@ class NotebookIndex:
         if cell is None:
             return CodeCheck(False, "unknown_cell", UNKNOWN_CELL, cell_id)
         if code == cell.source:
-            return CodeCheck(True, "saved_cell", "the code of a saved cell", cell_id)
+            return self._saved[cell_id]
         if cell.is_parameters and parameter_values_only(cell.source, code):
             return CodeCheck(True, "parameters", "new parameter values", cell_id)
         return CodeCheck(False, "cell_differs", CELL_DIFFERS, cell_id)
+
+
+_SAVED_ANY = CodeCheck(True, "saved_cell", SAVED_CELL, None)
