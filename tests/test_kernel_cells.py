@@ -94,3 +94,12 @@ def test_oversized_parameters_are_refused_without_parsing() -> None:
     big = "a = '" + "x" * MAX_PARAMETERS_SOURCE + "'\n"
     assert not parameter_values_only("a = 1\n", big)
     assert parameter_values_only("a = 1\n", "a = 2  # two\n")
+
+
+def test_a_notebook_without_cell_ids_is_matched_by_code() -> None:
+    """JupyterLab gives id-less cells (nbformat 4.4) ids the file does not have."""
+    cells = [{"cell_type": "code", "metadata": {}, "source": "x = 1\n"}]
+    index = NotebookIndex.from_notebook({"nbformat": 4, "nbformat_minor": 4, "cells": cells})
+    assert index.check_code("x = 1\n", "browser-made-id").allowed
+    refused = index.check_code("x = 2\n", "browser-made-id")
+    assert (refused.allowed, refused.code) == (False, "not_saved")

@@ -187,7 +187,9 @@ class NotebookIndex:
         if not isinstance(code, str):
             return CodeCheck(False, "not_saved", NOT_SAVED, None)
         code = normalize(code)
-        if isinstance(cell_id, str) and cell_id:
+        # a notebook saved without cell ids (nbformat < 4.5) gets ids in the browser
+        # that the file does not know: match its cells by code alone
+        if isinstance(cell_id, str) and cell_id and self.by_id:
             return self._check_cell(code, cell_id)
         if code in self.sources:
             return _SAVED_ANY
