@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +22,10 @@ from jupyter_server.services.kernels.connection.base import (
     serialize_msg_to_ws_v1,
 )
 
-from jupyter_workspace_perms.kernel.connection import (
-    Incoming,
-    Malformed,
-    RevocationWatcher,
-    WorkspaceKernelConnection,
-    parse_legacy,
-    split_v1,
-)
+from jupyter_workspace_perms.kernel.connection import RevocationWatcher, WorkspaceKernelConnection
+from jupyter_workspace_perms.kernel.frames import Incoming, Malformed, parse_legacy, split_v1
 from jupyter_workspace_perms.kernel.notebooks import NotebookCache, SessionPaths, session_os_path
+from tests.test_server_startup import start_server
 
 SESSION = Session(key=b"")
 
@@ -252,26 +245,13 @@ def test_an_idle_watcher_closes_nothing() -> None:
 def test_server_refuses_to_run_when_config_replaces_the_hook(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "WORKSPACE_PERMS_DB_URL": f"sqlite:///{tmp_path / 'policy.sqlite'}",
-    }
-    args = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.port=0",
-        "--ServerApp.open_browser=False",
-        "--ServerApp.jpserver_extensions=jupyter_workspace_perms=True",
-        "--ServerApp.jpserver_extensions=jupyter_server_terminals=False",
+    result = start_server(
+        root,
+        f"sqlite:///{tmp_path / 'policy.sqlite'}",
+        tmp_path,
         "--ServerApp.kernel_websocket_connection_class="
         "jupyter_server.services.kernels.connection.channels.ZMQChannelsWebsocketConnection",
-    ]
-    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    )
     assert result.returncode != 0
     expected = "ServerApp.kernel_websocket_connection_class = ZMQChannelsWebsocketConnection"
     assert expected in result.stderr

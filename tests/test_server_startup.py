@@ -18,7 +18,9 @@ from jupyter_workspace_perms.store import database
 JUPYTER = [sys.executable, "-m", "jupyter_server"]
 
 
-def start_server(root: Path, db_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def start_server(
+    root: Path, db_url: str, tmp_path: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     """Run the server until it exits by itself (a good start would hang: stop it quickly)."""
     env = {
         **os.environ,
@@ -34,6 +36,7 @@ def start_server(root: Path, db_url: str, tmp_path: Path) -> subprocess.Complete
         "--ServerApp.port=0",
         "--ServerApp.jpserver_extensions=jupyter_workspace_perms=True",
         "--ServerApp.jpserver_extensions=jupyter_server_terminals=False",
+        *extra,
     ]
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
 
@@ -64,23 +67,13 @@ def test_server_refuses_to_run_when_config_replaces_an_enforcing_part(tmp_path: 
     """A contents manager set on the command line would silently switch listings off."""
     root = tmp_path / "root"
     root.mkdir()
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "WORKSPACE_PERMS_DB_URL": f"sqlite:///{tmp_path / 'policy.sqlite'}",
-    }
-    args = [
-        *JUPYTER,
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.port=0",
-        "--ServerApp.jpserver_extensions=jupyter_workspace_perms=True",
+    result = start_server(
+        root,
+        f"sqlite:///{tmp_path / 'policy.sqlite'}",
+        tmp_path,
         "--ServerApp.jpserver_extensions=jupyterlab=True",
-        "--ServerApp.jpserver_extensions=jupyter_server_terminals=False",
         "--ServerApp.contents_manager_class="
         "jupyter_server.services.contents.largefilemanager.AsyncLargeFileManager",
-    ]
-    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    )
     assert result.returncode != 0
     assert "ServerApp.contents_manager_class = AsyncLargeFileManager" in result.stderr

@@ -50,8 +50,6 @@ from ..identity.provider import WorkspaceUser
 from ..policy import PolicySnapshot, ProjectFacts, WorkspaceFacts, check_project
 from .cells import NotebookIndex
 from .frames import Incoming, Malformed, one_reading, packer_for
-from .frames import parse_legacy as parse_legacy  # re-exported
-from .frames import split_v1 as split_v1  # re-exported
 from .judge import Access, Verdict, answers, judge
 from .notebooks import Found, NotebookCache, SessionPaths, session_os_path
 
@@ -190,10 +188,6 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         return fixed
 
     # -- access ------------------------------------------------------------------------
-
-    @property
-    def _settings(self) -> Any:
-        return self._fixed.settings
 
     @property
     def project_id(self) -> int | None:

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from ..server.authz.paths import PathRefused, split_path
 from .cells import NotebookIndex
 
 # a notebook is read in full to index it; a larger file indexes as nothing (nothing runs)
@@ -64,15 +65,17 @@ def session_paths(session_manager: Any, kernel_id: str) -> list[str]:
 
 
 def session_os_path(root_dir: str, api_path: str) -> str | None:
-    """``api_path`` joined to ``root_dir``, or None when it is not a plain relative path.
+    """``api_path`` joined to ``root_dir``, or None when the one path canonicalizer
+    (:func:`..server.authz.paths.split_path`) refuses it.
 
     Links are resolved later (:meth:`NotebookCache.lookup`), and the real path is
     checked against the project's real folder.
     """
-    parts = api_path.strip("/").split("/")
-    if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
+    try:
+        parts = split_path(api_path)
+    except PathRefused:
         return None
-    return os.path.join(root_dir, *parts)
+    return os.path.join(root_dir, *parts) if parts else None
 
 
 def _key(st: os.stat_result) -> FileKey:
