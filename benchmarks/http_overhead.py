@@ -86,6 +86,8 @@ def load_average() -> str:
 
 def _notebook(rng: random.Random, target_bytes: int, prefix: str) -> dict[str, Any]:
     """A valid nbformat 4.5 notebook of about ``target_bytes``: code cells with text output."""
+    from jupyter_workspace_perms.demo.world import python_notebook
+
     words = ["alpha", "beta", "gamma", "delta", "sigma", "omega", "theta", "kappa", "lambda"]
     cells: list[dict[str, Any]] = []
     size = 0
@@ -107,15 +109,7 @@ def _notebook(rng: random.Random, target_bytes: int, prefix: str) -> dict[str, A
             }
         )
         size += len(source) + sum(map(len, lines)) + 200
-    return {
-        "cells": cells,
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return python_notebook(cells)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ from benchmarks.http_overhead import (
     stop_server,
     wait_ready,
 )
+from jupyter_workspace_perms.demo.world import python_notebook
 from jupyter_workspace_perms.kernel.connection import WorkspaceKernelConnection
 
 SEED = 20261127
@@ -233,15 +234,7 @@ def big_notebook(target_bytes: int, cells: int) -> dict[str, Any]:
                 ],
             }
         )
-    return {
-        "cells": nb_cells,
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return python_notebook(nb_cells)
 
 
 def rerun(notebook: dict[str, Any], offset: int) -> dict[str, Any]:
@@ -588,15 +581,7 @@ def hook_notebook(cells: int = HOOK_CELLS) -> dict[str, Any]:
                 "outputs": [{"output_type": "stream", "name": "stdout", "text": [f"[{n}]\n"]}],
             }
         )
-    return {
-        "cells": nb_cells,
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
+    return python_notebook(nb_cells)
 
 
 def execute_content(code: str) -> dict[str, Any]:

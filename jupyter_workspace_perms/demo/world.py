@@ -131,6 +131,11 @@ def forecast_notebook() -> dict[str, Any]:
             "rate.observe(show, 'value')\nshow()\nwidgets.VBox([rate, out])",
         ),
     ]
+    return python_notebook(cells)
+
+
+def python_notebook(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """An nbformat 4.5 notebook of ``cells`` for the python3 kernel (cells have ids)."""
     return {
         "cells": cells,
         "metadata": {
