@@ -340,7 +340,7 @@ def _merge_rounds(
 
 def _pure_merge_cost(notebook: dict[str, Any]) -> str:
     """Where the extra time goes: parsing the stored file and the merge itself, in-process."""
-    from jupyter_workspace_perms.kernel.merge import base_of, merge_contributor_save
+    from jupyter_workspace_perms.notebook.merge import base_of, merge_contributor_save
 
     text = json.dumps(notebook, indent=1)
     started = time.perf_counter()

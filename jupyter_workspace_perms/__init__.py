@@ -11,6 +11,6 @@ __all__ = ["__version__"]
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """Tell Jupyter Server where the extension application lives."""
-    from .server.extension import WorkspacePermsExtension
+    from .extension import WorkspacePermsExtension
 
     return [{"module": "jupyter_workspace_perms", "app": WorkspacePermsExtension}]

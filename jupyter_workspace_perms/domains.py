@@ -1,4 +1,5 @@
-"""Which email domains may be used for domain invites (SPEC §7.1), decided offline.
+"""Which email domains may be used for domain invites, decided offline
+(docs/design.md#domain-invites).
 
 A workspace with domain invites lets anyone with a *verified* email in the owner's email domain
 join as Viewer. "The owner's email domain" is its **registrable domain** (eTLD+1 by the Public
@@ -41,6 +42,7 @@ import functools
 import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import idna
 from publicsuffixlist import PublicSuffixList
@@ -119,7 +121,8 @@ _UPDATE_OWNER_HINT = (
 
 @dataclass(frozen=True)
 class DomainInviteEligibility:
-    """Whether a workspace can use domain invites, given its owner's email (SPEC §7.1).
+    """Whether a workspace can use domain invites, given its owner's email
+    (docs/design.md#domain-invites).
 
     ``domain`` is the registrable domain of the owner's email (``None`` when there is none);
     ``reason`` is a stable machine code when unavailable (``None`` when available): one of
@@ -301,6 +304,29 @@ def _is_swot_academic(host: str) -> bool:
 # -- the questions the REST API asks ----------------------------------------------------------
 
 
+# reason code -> the sentence people see; ``{host}`` is the owner's email host and
+# ``{domain}`` its registrable domain
+_INVITE_MESSAGES: Mapping[str | None, str] = MappingProxyType(
+    {
+        "no_owner_email": "Domain invites are not available because the workspace owner has "
+        f"no email address: {_UPDATE_OWNER_HINT}.",
+        "invalid_email": "Domain invites are not available because the owner's email is not a "
+        f"valid email address: {_UPDATE_OWNER_HINT}.",
+        "no_registrable_domain": "Domain invites are not available for {host}: it is a public "
+        "suffix shared by unrelated organisations, not one organisation's domain; "
+        f"{_UPDATE_OWNER_HINT}.",
+        "public_email_provider": "Domain invites are not available for public email providers "
+        "like {host}: the owner's email must be in your organisation's domain (ask the operator "
+        "to transfer ownership with `jupyter workspace-perms set-owner`).",
+        "educational": "Domain invites are not available for educational domains like "
+        "{domain}: every student and alumnus there could join. Invite people individually "
+        f"instead, or {_UPDATE_OWNER_HINT}.",
+        None: "Domain invites can be enabled for {domain}: people with a verified email address "
+        "at {domain} or one of its subdomains can join as Viewers.",
+    }
+)
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def invite_domain_for(owner_email: str | None) -> DomainInviteEligibility:
     """Whether domain invites are available for a workspace owned by ``owner_email``.
@@ -309,60 +335,29 @@ def invite_domain_for(owner_email: str | None) -> DomainInviteEligibility:
     provider and educational. An educational *public suffix* (``nus.edu.sg``) is reported as
     ``educational`` even when a free-email list also holds the domain.
     """
+    reason, host, domain = _invite_refusal(owner_email)
+    message = _INVITE_MESSAGES[reason].format(host=host, domain=domain)
+    return DomainInviteEligibility(domain, reason is None, reason, message)
+
+
+def _invite_refusal(owner_email: str | None) -> tuple[str | None, str, str | None]:
+    """(reason code or None when available, the email's host, its registrable domain)."""
     if owner_email is None or not owner_email.strip():
-        return DomainInviteEligibility(
-            None,
-            False,
-            "no_owner_email",
-            "Domain invites are not available because the workspace owner has no email "
-            f"address: {_UPDATE_OWNER_HINT}.",
-        )
+        return "no_owner_email", "", None
     email = normalize_email(owner_email)
     if email is None:
-        return DomainInviteEligibility(
-            None,
-            False,
-            "invalid_email",
-            "Domain invites are not available because the owner's email is not a valid email "
-            f"address: {_UPDATE_OWNER_HINT}.",
-        )
+        return "invalid_email", "", None
     host = email.rpartition("@")[2]
     domain = registrable_domain(host)
     if domain is None:
-        return DomainInviteEligibility(
-            None,
-            False,
-            "no_registrable_domain",
-            f"Domain invites are not available for {host}: it is a public suffix shared by "
-            f"unrelated organisations, not one organisation's domain; {_UPDATE_OWNER_HINT}.",
-        )
+        return "no_registrable_domain", host, None
     # An educational public suffix is the strongest signal (the free lists hold nus.edu.sg).
     educational = _has_educational_suffix(host)
     if not educational and is_public_email_domain(host):
-        return DomainInviteEligibility(
-            domain,
-            False,
-            "public_email_provider",
-            f"Domain invites are not available for public email providers like {host}: the "
-            "owner's email must be in your organisation's domain (ask the operator to transfer "
-            "ownership with `jupyter workspace-perms set-owner`).",
-        )
+        return "public_email_provider", host, domain
     if educational or _is_swot_academic(host):
-        return DomainInviteEligibility(
-            domain,
-            False,
-            "educational",
-            f"Domain invites are not available for educational domains like {domain}: every "
-            "student and alumnus there could join. Invite people individually instead, or "
-            f"{_UPDATE_OWNER_HINT}.",
-        )
-    return DomainInviteEligibility(
-        domain,
-        True,
-        None,
-        f"Domain invites can be enabled for {domain}: people with a verified email address at "
-        f"{domain} or one of its subdomains can join as Viewers.",
-    )
+        return "educational", host, domain
+    return None, host, domain
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

@@ -63,10 +63,10 @@ def permissions_markdown() -> str:
 
 def config_markdown() -> str:
     """Every configurable option of the package, with its help text."""
+    from .extension import WorkspacePermsExtension
     from .identity.provider import WorkspaceIdentityProvider
     from .kernel.audit import ExecutionAuditor
     from .server.authz.authorizer import WorkspaceAuthorizer
-    from .server.extension import WorkspacePermsExtension
     from .store.store import PolicyStore
 
     parts = [HEADER, "# Configuration reference\n"]

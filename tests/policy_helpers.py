@@ -11,7 +11,7 @@ Each YAML file describes one small world and what the policy core must answer in
       memberships: [{workspace, user, role}]
       grants:      [{project: "ws/name", user, role, expires_at?}]
     groups:
-      - why: the SPEC rule that explains every outcome of the group
+      - why: the rule of docs/design.md that explains every outcome of the group
         cases:
           - id: sentence-like-test-id
             check: {user, provider?, permission, project: "ws/name" | workspace: "ws", now?}
@@ -25,6 +25,9 @@ Each YAML file describes one small world and what the policy core must answer in
           - id: ...
             list_users: {project, permission, now?}
             expect: {username: role, ...}                    # exact
+          - id: ...
+            list_people: {workspace, as?, provider?, now?}   # as: whose view (default: all)
+            expect: {username: "role|guest [owner] [sso_blocked] [project=role ...]", ...}
           - id: ...
             readable: {user, provider?, now?}
             expect: ["ws/name", ...]                         # exact set
@@ -71,7 +74,15 @@ USER_BASE, WORKSPACE_BASE, PROJECT_BASE = 100, 200, 300
 MAX_PER_KIND = 99
 UNKNOWN_ID = 999_999
 
-KINDS = ("check", "list_projects", "list_workspaces", "list_users", "readable", "guard")
+KINDS = (
+    "check",
+    "list_projects",
+    "list_workspaces",
+    "list_users",
+    "list_people",
+    "readable",
+    "guard",
+)
 CASE_KEYS = {"id", "expect", "xfail", *KINDS}
 DECISION_EXPECT_KEYS = {"allowed", "code", "role", "visible"}
 QUERY_KEYS: Mapping[str, tuple[set[str], set[str]]] = {
@@ -80,6 +91,7 @@ QUERY_KEYS: Mapping[str, tuple[set[str], set[str]]] = {
     "list_projects": ({"user", "workspace"}, {"provider", "now"}),
     "list_workspaces": ({"user"}, {"provider"}),
     "list_users": ({"project", "permission"}, {"now"}),
+    "list_people": ({"workspace"}, {"as", "provider", "now"}),
     "readable": ({"user"}, {"provider", "now"}),
     "guard": (
         {"call", "actor"},

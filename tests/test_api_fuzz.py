@@ -36,10 +36,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
+from jupyter_workspace_perms.api.handlers.base import route
 from jupyter_workspace_perms.api.operations import BASE_PATH, OPERATIONS, Operation
 from jupyter_workspace_perms.api.schemas import ACCESS_NAMES, ROLE_NAMES, SCHEMAS
 from jupyter_workspace_perms.errors import NotFound
-from jupyter_workspace_perms.server.handlers.base import route
 from jupyter_workspace_perms.store import PolicyStore
 
 from .test_openapi import assert_matches_spec

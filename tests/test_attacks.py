@@ -1,4 +1,4 @@
-"""Attacks on paths (threats T1, T2, T6 of research/security_scale.md §4).
+"""Attacks on paths (docs/design.md#paths).
 
 Someone with access to project ``public`` aims at project ``private``'s secret (or at the
 policy database beside ``root_dir``):

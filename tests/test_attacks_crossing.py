@@ -1,5 +1,5 @@
 """Attacks that cross from one project to another (threats T4, T5, T10, T13 of
-research/security_scale.md §4): ``copy_from``, renames, sessions and kernels joined across
+docs/design.md#authorizer): ``copy_from``, renames, sessions and kernels joined across
 projects, and access that must end on the very next request once it is revoked.
 
 ``wsp_world``: workspace ``acme`` with projects ``public`` (full, creator ed), ``locked``

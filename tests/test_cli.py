@@ -30,13 +30,14 @@ from jupyter_workspace_perms.cli import app as cli_app
 from jupyter_workspace_perms.cli.base import Command
 from jupyter_workspace_perms.errors import InvalidInput
 from jupyter_workspace_perms.folders import make_folders
-from jupyter_workspace_perms.identity.tokens import hash_token
 from jupyter_workspace_perms.policy import ProjectAccess, Role
 from jupyter_workspace_perms.store import PolicyStore, database, orm
+from jupyter_workspace_perms.store.tokens import hash_token
 from jupyter_workspace_perms.timestamps import parse_expiry
 
 MODULE = "jupyter_workspace_perms.cli.app"
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@other.org"
+PAST = datetime(2020, 1, 1, tzinfo=timezone.utc)
 
 
 # -- running the CLI ---------------------------------------------------------------------
@@ -393,6 +394,17 @@ def test_member_list_shows_members_then_guests(cli: CLI, world: PolicyStore) -> 
     assert text[1].split() == [ALICE, "admin", "token", "owner"]
     assert text[3].split() == [CAROL, "guest", "-", "reports"]
     assert text[0].index("ROLE") == text[1].index("admin")  # aligned columns
+
+
+def test_member_list_agrees_with_the_api_on_expired_grants(cli: CLI, world: PolicyStore) -> None:
+    """A collaborator whose only grant has expired is nobody's guest, here as in the REST API."""
+    with world.write("test") as w:
+        w.ensure_user("dora@other.org")
+        w.create_project("acme", "archive", "full", creator=BOB)
+        w.set_collaborator("acme", "archive", "dora@other.org", "viewer", expires_at=PAST)
+        w.set_collaborator("acme", "archive", CAROL, "editor", expires_at=PAST)
+    listed = cli("member list acme --json").json()
+    assert listed["guests"] == [{"user": CAROL, "projects": ["reports"]}]
 
 
 def test_project_create_with_access_and_creator(cli: CLI, world: PolicyStore, root: Path) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "jupyter_workspace_perms"
 MAX_MODULE_LINES = 600
@@ -43,28 +45,137 @@ def test_modules_stay_under_the_size_budget() -> None:
 
 
 PURE_IMPORTS = {"__future__", "collections.abc", "dataclasses", "enum", "re", "types", "typing"}
-# pure modules outside the policy core, and the extra (pure) standard modules they use
-PURE_KERNEL_MODULES = {
-    "cells.py": {"ast"},
-    "judge.py": set(),
-    "merge.py": {"bisect", "hashlib", "json"},
+# pure packages (no I/O, no Jupyter): the policy core and the notebook rules, plus the
+# kernel hook's verdict table; with the extra (pure) standard modules each module uses
+PURE_MODULES = {
+    "policy/*.py": set(),
+    "notebook/*.py": set(),
+    "notebook/cells.py": {"ast"},
+    "notebook/merge.py": {"bisect", "hashlib", "json"},
+    "kernel/judge.py": set(),
 }
+
+# The layers, lowest first. A module may import from lower layers and from its own
+# package; never from a higher layer, nor from another package of its own layer.
+LAYERS: tuple[frozenset[str], ...] = tuple(
+    frozenset(layer.split())
+    for layer in (
+        "_version errors",  # what every layer may raise
+        "timestamps gc_pause folders domains",  # small helpers without policy
+        "policy notebook",  # pure rules: the permission table and decisions; notebook rules
+        "paths store",  # the one path canonicalizer; the database and its snapshot
+        "identity",  # who is asking
+        "server kernel",  # Jupyter's own routes; the kernel websocket hook
+        "api demo",  # the REST API; the demo's sample world
+        "extension cli",  # what wires it all together: the server extension, the CLI
+        "generate __init__",  # the generated docs; the package's entry point for Jupyter
+    )
+)
+
+
+def _module_names() -> dict[Path, str]:
+    """Each module of the package and its dotted name."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts.pop()
+        found[path] = ".".join(parts)
+    return found
+
+
+def _imports(source: str, module: str, is_package: bool = False) -> set[str]:
+    """The package modules ``source`` (the module ``module``) imports, as dotted names."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                target = package[: len(package) - node.level + 1]
+                target = [*target, *node.module.split(".")] if node.module else target
+            elif (node.module or "").startswith("jupyter_workspace_perms"):
+                target = (node.module or "").split(".")[1:]
+            else:
+                continue
+            if node.module is None:  # ``from . import x``: the modules x
+                names.update(".".join([*target, alias.name]) for alias in node.names)
+            else:
+                names.add(".".join(target))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("jupyter_workspace_perms."):
+                    names.add(alias.name.split(".", 1)[1])
+    return names
+
+
+def _layer(module: str) -> int:
+    top = module.split(".")[0] or "__init__"
+    for n, layer in enumerate(LAYERS):
+        if top in layer:
+            return n
+    raise AssertionError(f"{module} belongs to no layer: add its package to LAYERS")
+
+
+def _upward(module: str, imported: str) -> bool:
+    mine, theirs = _layer(module), _layer(imported)
+    same_package = imported.split(".")[0] == module.split(".")[0]
+    return theirs > mine or (theirs == mine and not same_package)
+
+
+def test_every_import_points_down() -> None:
+    """Imports follow LAYERS: nothing imports from above, nor across one layer's packages."""
+    modules = _module_names()
+    upward = [
+        f"{module} imports {imported}"
+        for path, module in modules.items()
+        for imported in _imports(
+            path.read_text(encoding="utf-8"), module, path.name == "__init__.py"
+        )
+        if _upward(module, imported)
+    ]
+    assert len(modules) > 50
+    assert upward == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "imported", "upward"),
+    [
+        (
+            "kernel.notebooks",
+            "from ..server.authz.paths import split_path",
+            "server.authz.paths",
+            True,
+        ),
+        ("store.writer", "from ..identity.tokens import new_token", "identity.tokens", True),
+        ("cli.app", "from ..demo.world import build_world", "demo.world", False),
+        ("demo.command", "from ..cli.base import Command", "cli.base", True),
+        ("server.kernels", "import jupyter_workspace_perms.kernel.audit", "kernel.audit", True),
+        ("kernel.judge", "from ..notebook.cells import NotebookIndex", "notebook.cells", False),
+        ("api.handlers", "from . import me", "api.handlers.me", False),
+    ],
+)
+def test_the_layer_check_tells_up_from_down(
+    module: str, source: str, imported: str, upward: bool
+) -> None:
+    """The check itself, on the imports this layering was made to remove and keep."""
+    assert imported in _imports(source, module, module == "api.handlers")
+    assert _upward(module, imported) is upward
 
 
 def _pure_modules() -> list[tuple[Path, set[str]]]:
-    policy = [(path, PURE_IMPORTS) for path in (PACKAGE / "policy").glob("*.py")]
-    kernel = [
-        (PACKAGE / "kernel" / name, PURE_IMPORTS | extra)
-        for name, extra in PURE_KERNEL_MODULES.items()
-        if (PACKAGE / "kernel" / name).exists()
-    ]
-    return policy + kernel
+    found: dict[Path, set[str]] = {}
+    for pattern, extra in PURE_MODULES.items():
+        for path in PACKAGE.glob(pattern):
+            found[path] = found.get(path, set(PURE_IMPORTS)) | extra
+    return sorted(found.items())
 
 
 def test_pure_modules_import_nothing_that_does_io() -> None:
-    """The policy core and the kernel rules may import only pure standard modules."""
+    """The policy core, the notebook rules and the kernel verdicts import only pure modules."""
     modules = _pure_modules()
-    assert len(modules) > len(list((PACKAGE / "policy").glob("*.py")))
+    assert {p.parent.name for p, _ in modules} == {"policy", "notebook", "kernel"}
     for path, allowed in modules:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -1,4 +1,7 @@
-"""Domain invites: which owner domains qualify, and who is in a domain (SPEC §7.1)."""
+"""Domain invites: which owner domains qualify, and who is in a domain.
+
+The rules: docs/design.md#domain-invites.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Server-wide routes (threats T8 and T17 of research/security_scale.md §4): terminals are
+"""Server-wide routes (docs/design.md#server-wide-routes): terminals are
 off, server configuration and events are for workspace Admins, and resources of other
 extensions are refused unless an operator lists them.
 """

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from jupyter_workspace_perms.kernel.cells import (
+from jupyter_workspace_perms.notebook.cells import (
     MAX_PARAMETERS_SOURCE,
     NotebookIndex,
     normalize,

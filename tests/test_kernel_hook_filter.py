@@ -29,10 +29,10 @@ from jupyter_server.services.sessions.sessionmanager import SessionManager
 from traitlets.config import Configurable
 
 from jupyter_workspace_perms.identity.provider import WorkspaceIdentityProvider
-from jupyter_workspace_perms.kernel.cells import NotebookIndex
 from jupyter_workspace_perms.kernel.connection import V1, WorkspaceKernelConnection
 from jupyter_workspace_perms.kernel.frames import json_object
 from jupyter_workspace_perms.kernel.judge import RULES, Access, judge
+from jupyter_workspace_perms.notebook.cells import NotebookIndex
 from tests.conftest import World
 from tests.kernel_ws_helpers import SETUP, write_notebook
 

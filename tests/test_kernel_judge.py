@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from jupyter_workspace_perms.kernel import judge as judge_module
-from jupyter_workspace_perms.kernel.cells import NotebookIndex
 from jupyter_workspace_perms.kernel.judge import Access, Verdict, answers, judge
+from jupyter_workspace_perms.notebook.cells import NotebookIndex
 
 TABLE = yaml.safe_load(
     (Path(__file__).parent / "kernel_cases" / "messages.yaml").read_text(encoding="utf-8")
@@ -191,7 +191,7 @@ def test_the_judge_decides_from_permissions_only() -> None:
     source = Path(judge_module.__file__).read_text(encoding="utf-8")
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            relative = node.level == 1 and node.module == "cells"
+            relative = node.level == 2 and node.module == "notebook.cells"
             assert relative or node.module in PURE_IMPORTS, node.module
         assert not isinstance(node, ast.Import)
         if isinstance(node, ast.Name):

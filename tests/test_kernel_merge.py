@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from jupyter_workspace_perms.kernel.cells import normalize, parameter_values_only
-from jupyter_workspace_perms.kernel.merge import (
+from jupyter_workspace_perms.notebook.cells import normalize, parameter_values_only
+from jupyter_workspace_perms.notebook.merge import (
     Base,
     InvalidNotebook,
     MergeRefused,

@@ -1,4 +1,7 @@
-"""Workspace slugs and project names are folder names: one plain path segment (SPEC §6.1)."""
+"""Workspace slugs and project names are folder names: one plain path segment.
+
+The rules: docs/design.md#paths.
+"""
 
 from __future__ import annotations
 

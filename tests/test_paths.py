@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_workspace_perms.server.authz.paths import Level, PathRefused, locate
+from jupyter_workspace_perms.paths import Level, PathRefused, locate
 
 PROJECTS = {("acme", "a"), ("acme", "b")}
 
@@ -107,7 +107,7 @@ async def test_each_request_locates_a_path_once(
     wsp_world: Any, wsp_fetch: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The Authorizer and the contents manager share one Location per request."""
-    from jupyter_workspace_perms.server.authz import paths
+    from jupyter_workspace_perms import paths
 
     (wsp_world.root / "acme" / "public" / "n.txt").write_text("hello")
     located: list[str] = []

@@ -27,6 +27,7 @@ from jupyter_workspace_perms.policy import (
     users_with_permission,
     visible_projects,
     visible_workspaces,
+    workspace_people,
 )
 from jupyter_workspace_perms.policy.permissions import PROJECT_PERMISSIONS
 from tests.policy_helpers import (
@@ -150,6 +151,28 @@ def test_list_users(case: Case) -> None:
     )
     actual = {world.username(user_id): role.name for user_id, role in holders}
     assert len(actual) == len(holders), f"{case.describe()}: a user is listed twice"
+    assert actual == case.expect, case.describe()
+
+
+@pytest.mark.parametrize("case", params("list_people"))
+def test_list_people(case: Case) -> None:
+    """Members and guests of a workspace, as the operator (everyone) or one user sees them."""
+    world = world_of(case)
+    q = case.query
+    now = case_now(world, q)
+    snap = world.snapshot
+    visible = None
+    if "as" in q:
+        visible = readable_project_ids(snap, world.subject(q["as"], q.get("provider")), now)
+    people = workspace_people(snap, world.workspace_id(q["workspace"]), now, visible)
+    actual = {}
+    for person in people:
+        words = [person.role.name if person.role is not None else "guest"]
+        words += [flag for flag in ("owner", "sso_blocked") if getattr(person, flag)]
+        words += [f"{project.name}={grant.role.name}" for project, grant in person.grants]
+        actual[person.user.username] = " ".join(words)
+        assert person.guest is (person.role is None), case.describe()
+    assert list(actual) == sorted(actual), f"{case.describe()}: not sorted by username"
     assert actual == case.expect, case.describe()
 
 

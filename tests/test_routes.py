@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_workspace_perms.api.operations import BASE_PATH, OPERATIONS, RESOURCE_PREFIX
-from jupyter_workspace_perms.server.handlers import default_handlers
-from jupyter_workspace_perms.server.handlers.base import route
+from jupyter_workspace_perms.api.handlers import default_handlers
+from jupyter_workspace_perms.api.handlers.base import route
+from jupyter_workspace_perms.api.operations import BASE_PATH, OPERATIONS
+from jupyter_workspace_perms.server.authz.authorizer import RESOURCE_PREFIX
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -1,6 +1,6 @@
 """The REST API's contract: schemas, the operation table and the OpenAPI document.
 
-Handlers in :mod:`..server.handlers` implement the operations declared here; the
+Handlers in :mod:`.handlers` implement the operations declared here; the
 OpenAPI document served at ``/api/workspace-perms/spec.yaml`` is generated from
 the same table, so the docs cannot drift from what the server checks.
 """

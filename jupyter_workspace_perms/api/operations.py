@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..server.authz.authorizer import RESOURCE_PREFIX
+
 BASE_PATH = "/api/workspace-perms"
-RESOURCE_PREFIX = "jupyter_workspace_perms:"
 
 
 @dataclass(frozen=True)

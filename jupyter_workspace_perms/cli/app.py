@@ -15,11 +15,11 @@ from __future__ import annotations
 from alembic.util import CommandError
 
 from .._version import __version__
-from ..demo.command import Demo
 from ..errors import SchemaOutdated
 from ..store import database
 from . import commands
 from .base import PROG, Command, Group, Result
+from .demo import Demo
 
 # -- the database: these two also run on an outdated schema -----------------------------
 

@@ -10,12 +10,14 @@ stays an admin) always apply.
 
 from __future__ import annotations
 
+import time
+
 from traitlets import Unicode
 from traitlets.config.application import StrDict
 
 from ..errors import InvalidInput, NotFound
 from ..folders import folders_removed_on_error
-from ..policy import PolicySnapshot, WorkspaceFacts
+from ..policy import PolicySnapshot, WorkspaceFacts, workspace_people
 from ..timestamps import iso, parse_expiry
 from .base import (
     PROG,
@@ -187,31 +189,24 @@ class MemberList(Command):
     def run(self) -> Result:
         (slug,) = self.args
         snap = self.store.snapshot
-        ws = _workspace(snap, slug)
-        member_ids = set(snap.members_of.get(ws.id, ()))
-        members = []
-        for user_id in member_ids:
-            user = snap.users[user_id]
-            members.append(
-                {
-                    "user": user.username,
-                    "email": user.email,
-                    "role": snap.memberships[(ws.id, user_id)].name,
-                    "login_provider": user.login_provider,
-                    "owner": user_id == ws.owner_id,
-                }
-            )
-        guests: dict[str, list[str]] = {}
-        for project_id in snap.projects_of.get(ws.id, ()):
-            for user_id in snap.grantees_of.get(project_id, ()):
-                if user_id not in member_ids:
-                    name = snap.users[user_id].username
-                    guests.setdefault(name, []).append(snap.projects[project_id].name)
-        return {
-            "workspace": slug,
-            "members": sorted(members, key=lambda m: str(m["user"])),
-            "guests": [{"user": u, "projects": sorted(p)} for u, p in sorted(guests.items())],
-        }
+        people = workspace_people(snap, _workspace(snap, slug).id, time.time())
+        members = [
+            {
+                "user": p.user.username,
+                "email": p.user.email,
+                "role": p.role.name,
+                "login_provider": p.user.login_provider,
+                "owner": p.owner,
+            }
+            for p in people
+            if p.role is not None
+        ]
+        guests = [
+            {"user": p.user.username, "projects": [project.name for project, _ in p.grants]}
+            for p in people
+            if p.guest
+        ]
+        return {"workspace": slug, "members": members, "guests": guests}
 
     def render(self, result: Result) -> str:
         rows: list[list[object]] = [

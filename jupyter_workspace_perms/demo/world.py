@@ -1,4 +1,4 @@
-"""The sample world of the demo (SPEC §8), built through the same writer the CLI uses.
+"""The sample world of the demo, built through the same writer the CLI uses.
 
 Workspace ``acme`` is owned by an Admin who signs in with Google and enforces that
 provider; it has an Editor, a Contributor, a Viewer, a member signed in with GitHub

@@ -27,7 +27,7 @@ from jupyter_server.auth.identity import IdentityProvider, User
 from traitlets import Bool, List, Unicode, default
 
 from ..policy import PolicySnapshot, Subject, UserFacts
-from .tokens import hash_token, looks_like_token
+from ..store.tokens import hash_token, looks_like_token
 
 if TYPE_CHECKING:
     from tornado.web import RequestHandler
@@ -39,7 +39,7 @@ PROXY_ACTOR = "proxy"
 
 @dataclass
 class WorkspaceUser(User):
-    """A Jupyter user with what workspace rules need (SPEC §5)."""
+    """A Jupyter user with what workspace rules need (docs/design.md#identity)."""
 
     email: str = ""
     email_verified: bool = False

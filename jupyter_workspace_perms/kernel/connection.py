@@ -24,18 +24,17 @@ Every message a client sends passes here, on the server's event loop
 socket is open (settings, kernel id, protocol, session, packer) is read once; the
 policy snapshot once per message, with the access decision cached per snapshot;
 each JSON part the judge needs is parsed once (:mod:`.frames`); a session notebook
-costs one ``stat`` (:meth:`WorkspaceKernelConnection._session_notebooks`); and only
+costs one ``stat`` (:meth:`.notebooks.ConnectionNotebooks.find`); and only
 judged parts are packed again (:meth:`WorkspaceKernelConnection._forward`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from jupyter_client.jsonutil import json_default
@@ -47,11 +46,10 @@ from tornado.ioloop import PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
 from ..identity.provider import WorkspaceUser
-from ..policy import PolicySnapshot, ProjectFacts, WorkspaceFacts, check_project
-from .cells import NotebookIndex
+from ..policy import PolicySnapshot, check_project
 from .frames import Incoming, Malformed, one_reading, packer_for
 from .judge import Access, Verdict, answers, judge
-from .notebooks import Found, NotebookCache, SessionPaths, session_os_path
+from .notebooks import ConnectionNotebooks, MessageNotebooks
 
 V1 = "v1.kernel.websocket.jupyter.org"
 EXECUTE = "project:execute"
@@ -61,9 +59,6 @@ NO_POLICY = "the workspace policy is not loaded"
 TOKEN_GONE = "your sign-in token was revoked or has expired"
 SESSION_TAKEN = "this kernel session belongs to another user; open the notebook again"
 CLOSE_POLICY_VIOLATION = 1008  # RFC 6455: the endpoint's policy forbids the connection
-
-NOTEBOOKS = NotebookCache()
-SESSIONS = SessionPaths()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,38 +84,6 @@ class _Fixed:
         return None if store is None else store.snapshot
 
 
-@dataclass(frozen=True, slots=True)
-class _SessionNotebooks:
-    """The session notebooks of a kernel, as the judge and the audit need them."""
-
-    found: tuple[tuple[str, NotebookIndex | None], ...] = ()  # (path, index if usable)
-    indexes: tuple[NotebookIndex, ...] = ()  # the usable ones, in order
-    paths: tuple[str, ...] = ()  # their paths
-
-    @classmethod
-    def of(cls, found: tuple[tuple[str, NotebookIndex | None], ...]) -> _SessionNotebooks:
-        """The notebooks found, and the usable ones."""
-        usable = [(path, index) for path, index in found if index is not None]
-        return cls(found, tuple(i for _, i in usable), tuple(p for p, _ in usable))
-
-
-NO_NOTEBOOKS = _SessionNotebooks()
-
-
-@dataclass(slots=True)
-class _Seen:
-    """A connection's session notebooks as its last message found them."""
-
-    paths: tuple[str, ...]  # the kernel's session paths
-    project: ProjectFacts
-    workspace: WorkspaceFacts
-    folder_path: str  # the project's folder under root_dir
-    os_paths: tuple[str | None, ...]  # each session path under root_dir (None: not plain)
-    notebooks: list[Found | None] = field(default_factory=list)  # found for os_paths
-    # what they gave (None: not yet, or the project folder is missing)
-    result: _SessionNotebooks | None = None
-
-
 class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
     """A kernel websocket that lets each user send only what their permissions allow."""
 
@@ -135,7 +98,7 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         self._access: tuple[PolicySnapshot | None, float, Access] | None = None
         self._fixed_parts: _Fixed | None = None
         self._is_v1: bool | None = None
-        self._seen: _Seen | None = None
+        self._notebooks = ConnectionNotebooks()
 
     # -- opening -----------------------------------------------------------------------
 
@@ -287,7 +250,7 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
             content = incoming.part(3, "content")
         if execute:
             metadata = incoming.part(2, "metadata")
-        notebooks = _Notebooks(self, fixed, snap)
+        notebooks = MessageNotebooks(self._notebooks, fixed, snap)
         verdict = judge(incoming.channel, msg_type, content, metadata, access, notebooks)
         if execute:
             self._record_execution(verdict, content, metadata, notebooks)
@@ -379,14 +342,14 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         verdict: Verdict,
         content: dict[str, Any],
         metadata: dict[str, Any],
-        notebooks: _Notebooks,
+        notebooks: MessageNotebooks,
     ) -> None:
         """Hand one execution request to the audit (``workspace_perms_auditor``), if any.
 
         The auditor's ``record`` must return at once (it queues); its failures are
         logged and never reach the socket.
         """
-        fixed = notebooks.fixed
+        fixed = self._fixed
         auditor = fixed.settings.get("workspace_perms_auditor")
         if auditor is None:
             return
@@ -407,126 +370,6 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
             )
         except Exception:
             self.log.exception("the execution audit failed")
-
-    # -- notebooks ---------------------------------------------------------------------
-
-    def _session_notebooks(self, notebooks: _Notebooks) -> _SessionNotebooks:
-        """Each session notebook of the kernel, with its index if it is inside the project.
-
-        Each notebook costs a ``stat``: the index found for it last time is kept
-        while the file is the same one, unchanged (:class:`.notebooks.Found`), and
-        anything else asks :data:`NOTEBOOKS`. The project folder's real path is
-        resolved again (a ``stat``, and ``realpath`` when it is another folder)
-        whenever the folder's path or any notebook found changed since the last
-        message. Not before: a notebook that is the same file, unchanged, was
-        inside the folder then and holds the same cells now; and a folder replaced
-        by a link elsewhere makes the notebook paths lead to other files, so it is
-        noticed with them.
-        """
-        snap = notebooks.snap
-        project = notebooks.project()[1]
-        if snap is None or project is None:
-            return NO_NOTEBOOKS
-        paths = SESSIONS.of(
-            notebooks.fixed.settings.get("session_manager"), notebooks.fixed.kernel_id
-        )
-        if not paths:
-            return NO_NOTEBOOKS
-        workspace = snap.workspaces[project.workspace_id]
-        seen = self._seen
-        if (
-            seen is None
-            or seen.paths is not paths
-            or seen.project is not project
-            or seen.workspace is not workspace
-        ):
-            root = notebooks.fixed.root_dir
-            seen = self._seen = _Seen(
-                paths,
-                project,
-                workspace,
-                os.path.join(root, workspace.slug, project.name),
-                tuple(session_os_path(root, path) for path in paths),
-            )
-        found = [_lookup(os_path, seen, n) for n, os_path in enumerate(seen.os_paths)]
-        if seen.result is not None and found == seen.notebooks:
-            return seen.result
-        seen.notebooks = found
-        seen.result = None
-        folder = NOTEBOOKS.real_folder(seen.folder_path)
-        if folder is None:
-            return NO_NOTEBOOKS  # resolved again with the next message
-        seen.result = _SessionNotebooks.of(
-            tuple(
-                (path, None if notebook is None or not notebook.inside(folder) else notebook.index)
-                for path, notebook in zip(paths, found, strict=True)
-            )
-        )
-        return seen.result
-
-
-def _lookup(os_path: str | None, seen: _Seen, position: int) -> Found | None:
-    """The notebook at ``os_path``: the one ``seen`` found if its file is unchanged."""
-    if os_path is None:
-        return None
-    before = seen.notebooks[position] if position < len(seen.notebooks) else None
-    if before is not None:
-        try:
-            st = os.stat(os_path)
-        except (OSError, ValueError):
-            return NOTEBOOKS.lookup(os_path)  # forgets it
-        if before.key == (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size):
-            return before
-    return NOTEBOOKS.lookup(os_path)
-
-
-class _Notebooks:
-    """The kernel's project and session notebooks, looked up at most once per message."""
-
-    __slots__ = ("_found", "_project", "connection", "fixed", "snap")
-
-    def __init__(
-        self, connection: WorkspaceKernelConnection, fixed: _Fixed, snap: PolicySnapshot | None
-    ) -> None:
-        self.connection = connection
-        self.fixed = fixed
-        self.snap = snap
-        self._project: tuple[int | None, ProjectFacts | None] | None = None
-        self._found: _SessionNotebooks | None = None
-
-    def project(self) -> tuple[int | None, ProjectFacts | None]:
-        """The kernel's project id, and the project if the policy has it."""
-        if self._project is None:
-            project_id = self.fixed.project_id()
-            snap = self.snap
-            project = None if snap is None or project_id is None else snap.projects.get(project_id)
-            self._project = (project_id, project)
-        return self._project
-
-    def _load(self) -> _SessionNotebooks:
-        if self._found is None:
-            self._found = self.connection._session_notebooks(self)
-        return self._found
-
-    def __call__(self) -> Sequence[NotebookIndex]:
-        return self._load().indexes
-
-    def path_of(self, position: int | None) -> str | None:
-        """The path of the notebook at ``position`` among the usable ones, else the first.
-
-        Without a position (the judge read no notebook: a user with write, or a
-        refusal before any lookup) that is the first session path, found without
-        reading any notebook.
-        """
-        if position is None and self._found is None:
-            if self.snap is None or self.project()[1] is None:
-                return None
-            paths = SESSIONS.of(self.fixed.settings.get("session_manager"), self.fixed.kernel_id)
-            return paths[0] if paths else None
-        found = self._load()
-        if position is not None and position < len(found.paths):
-            return found.paths[position]
-        return found.found[0][0] if found.found else None
 
 
 class RevocationWatcher:

@@ -29,7 +29,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from .cells import CodeCheck, NotebookIndex
+from ..notebook.cells import CodeCheck, NotebookIndex
 
 WIDGET_TARGET_PREFIX = "jupyter.widget"
 CHANNELS = frozenset({"shell", "control", "stdin", "iopub"})

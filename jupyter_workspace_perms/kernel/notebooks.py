@@ -18,11 +18,13 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from ..server.authz.paths import PathRefused, split_path
-from .cells import NotebookIndex
+from ..notebook.cells import NotebookIndex
+from ..paths import PathRefused, split_path
+from ..policy import PolicySnapshot, ProjectFacts, WorkspaceFacts
 
 # a notebook is read in full to index it; a larger file indexes as nothing (nothing runs)
 MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024
@@ -66,7 +68,7 @@ def session_paths(session_manager: Any, kernel_id: str) -> list[str]:
 
 def session_os_path(root_dir: str, api_path: str) -> str | None:
     """``api_path`` joined to ``root_dir``, or None when the one path canonicalizer
-    (:func:`..server.authz.paths.split_path`) refuses it.
+    (:func:`..paths.split_path`) refuses it.
 
     Links are resolved later (:meth:`NotebookCache.lookup`), and the real path is
     checked against the project's real folder.
@@ -164,3 +166,186 @@ def _load(real_path: str) -> Found:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return Found(key, real_path, None)
     return Found(key, real_path, NotebookIndex.from_notebook(data))
+
+
+# -- the notebooks of one kernel connection --------------------------------------------------
+
+NOTEBOOKS = NotebookCache()
+SESSIONS = SessionPaths()
+
+
+class KernelContext(Protocol):
+    """What the lookups need from a kernel connection: parts fixed while it is open."""
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The server's settings (its session manager among them)."""
+
+    @property
+    def root_dir(self) -> str:
+        """The server's ``root_dir``."""
+
+    @property
+    def kernel_id(self) -> str:
+        """The connection's kernel."""
+
+    def project_id(self) -> int | None:
+        """The project the kernel is bound to now."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionNotebooks:
+    """The session notebooks of a kernel, as the judge and the audit need them."""
+
+    found: tuple[tuple[str, NotebookIndex | None], ...] = ()  # (path, index if usable)
+    indexes: tuple[NotebookIndex, ...] = ()  # the usable ones, in order
+    paths: tuple[str, ...] = ()  # their paths
+
+    @classmethod
+    def of(cls, found: tuple[tuple[str, NotebookIndex | None], ...]) -> SessionNotebooks:
+        """The notebooks found, and the usable ones."""
+        usable = [(path, index) for path, index in found if index is not None]
+        return cls(found, tuple(i for _, i in usable), tuple(p for p, _ in usable))
+
+
+NO_NOTEBOOKS = SessionNotebooks()
+
+
+@dataclass(slots=True)
+class _Seen:
+    """A connection's session notebooks as its last message found them."""
+
+    paths: tuple[str, ...]  # the kernel's session paths
+    project: ProjectFacts
+    workspace: WorkspaceFacts
+    folder_path: str  # the project's folder under root_dir
+    os_paths: tuple[str | None, ...]  # each session path under root_dir (None: not plain)
+    notebooks: list[Found | None] = field(default_factory=list)  # found for os_paths
+    # what they gave (None: not yet, or the project folder is missing)
+    result: SessionNotebooks | None = None
+
+
+class ConnectionNotebooks:
+    """The session notebooks one kernel connection last found, kept between its messages."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: _Seen | None = None
+
+    def find(
+        self, context: KernelContext, snap: PolicySnapshot | None, project: ProjectFacts | None
+    ) -> SessionNotebooks:
+        """Each session notebook of the kernel, with its index if it is inside the project.
+
+        Each notebook costs a ``stat``: the index found for it last time is kept
+        while the file is the same one, unchanged (:class:`Found`), and anything
+        else asks :data:`NOTEBOOKS`. The project folder's real path is resolved
+        again (a ``stat``, and ``realpath`` when it is another folder) whenever the
+        folder's path or any notebook found changed since the last message. Not
+        before: a notebook that is the same file, unchanged, was inside the folder
+        then and holds the same cells now; and a folder replaced by a link elsewhere
+        makes the notebook paths lead to other files, so it is noticed with them.
+        """
+        if snap is None or project is None:
+            return NO_NOTEBOOKS
+        paths = SESSIONS.of(context.settings.get("session_manager"), context.kernel_id)
+        if not paths:
+            return NO_NOTEBOOKS
+        workspace = snap.workspaces[project.workspace_id]
+        seen = self._seen
+        if (
+            seen is None
+            or seen.paths is not paths
+            or seen.project is not project
+            or seen.workspace is not workspace
+        ):
+            root = context.root_dir
+            seen = self._seen = _Seen(
+                paths,
+                project,
+                workspace,
+                os.path.join(root, workspace.slug, project.name),
+                tuple(session_os_path(root, path) for path in paths),
+            )
+        found = [_lookup(os_path, seen, n) for n, os_path in enumerate(seen.os_paths)]
+        if seen.result is not None and found == seen.notebooks:
+            return seen.result
+        seen.notebooks = found
+        seen.result = None
+        folder = NOTEBOOKS.real_folder(seen.folder_path)
+        if folder is None:
+            return NO_NOTEBOOKS  # resolved again with the next message
+        seen.result = SessionNotebooks.of(
+            tuple(
+                (path, None if notebook is None or not notebook.inside(folder) else notebook.index)
+                for path, notebook in zip(paths, found, strict=True)
+            )
+        )
+        return seen.result
+
+
+def _lookup(os_path: str | None, seen: _Seen, position: int) -> Found | None:
+    """The notebook at ``os_path``: the one ``seen`` found if its file is unchanged."""
+    if os_path is None:
+        return None
+    before = seen.notebooks[position] if position < len(seen.notebooks) else None
+    if before is not None:
+        try:
+            st = os.stat(os_path)
+        except (OSError, ValueError):
+            return NOTEBOOKS.lookup(os_path)  # forgets it
+        if before.key == (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size):
+            return before
+    return NOTEBOOKS.lookup(os_path)
+
+
+class MessageNotebooks:
+    """The kernel's project and session notebooks, looked up at most once per message."""
+
+    __slots__ = ("_found", "_project", "cache", "context", "snap")
+
+    def __init__(
+        self, cache: ConnectionNotebooks, context: KernelContext, snap: PolicySnapshot | None
+    ) -> None:
+        self.cache = cache
+        self.context = context
+        self.snap = snap
+        self._project: tuple[int | None, ProjectFacts | None] | None = None
+        self._found: SessionNotebooks | None = None
+
+    def project(self) -> tuple[int | None, ProjectFacts | None]:
+        """The kernel's project id, and the project if the policy has it."""
+        if self._project is None:
+            project_id = self.context.project_id()
+            snap = self.snap
+            project = None if snap is None or project_id is None else snap.projects.get(project_id)
+            self._project = (project_id, project)
+        return self._project
+
+    def _load(self) -> SessionNotebooks:
+        if self._found is None:
+            self._found = self.cache.find(self.context, self.snap, self.project()[1])
+        return self._found
+
+    def __call__(self) -> Sequence[NotebookIndex]:
+        return self._load().indexes
+
+    def path_of(self, position: int | None) -> str | None:
+        """The path of the notebook at ``position`` among the usable ones, else the first.
+
+        Without a position (the judge read no notebook: a user with write, or a
+        refusal before any lookup) that is the first session path, found without
+        reading any notebook.
+        """
+        if position is None and self._found is None:
+            if self.snap is None or self.project()[1] is None:
+                return None
+            paths = SESSIONS.of(
+                self.context.settings.get("session_manager"), self.context.kernel_id
+            )
+            return paths[0] if paths else None
+        found = self._load()
+        if position is not None and position < len(found.paths):
+            return found.paths[position]
+        return found.found[0][0] if found.found else None

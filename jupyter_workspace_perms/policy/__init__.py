@@ -31,6 +31,7 @@ from .guards import (
     can_set_sso_provider,
 )
 from .listing import (
+    PersonListing,
     ProjectListing,
     WorkspaceListing,
     holds_anywhere,
@@ -38,6 +39,8 @@ from .listing import (
     users_with_permission,
     visible_projects,
     visible_workspaces,
+    workspace_people,
+    workspace_person,
 )
 from .permissions import PERMISSIONS, ProjectAccess, Role, permissions_of
 
@@ -46,6 +49,7 @@ __all__ = [
     "Decision",
     "GrantFacts",
     "MembershipFacts",
+    "PersonListing",
     "PolicySnapshot",
     "ProjectAccess",
     "ProjectFacts",
@@ -72,5 +76,7 @@ __all__ = [
     "users_with_permission",
     "visible_projects",
     "visible_workspaces",
+    "workspace_people",
+    "workspace_person",
     "workspace_role",
 ]

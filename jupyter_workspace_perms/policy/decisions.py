@@ -4,7 +4,7 @@ No I/O and no Jupyter imports live here: the store fetches facts into a
 :class:`~.facts.PolicySnapshot`, handlers ask these functions, and the current
 time is an argument so expiry is decided, not observed.
 
-Effective role on a project (SPEC §3)::
+Effective role on a project (docs/design.md#effective-role)::
 
     ws_role   = membership role, or None if not a member or SSO-blocked
     derived   = None if ws_role is None
@@ -126,7 +126,7 @@ def workspace_role(
 
 
 def derived_role(ws_role: Role | None, access: ProjectAccess) -> Role | None:
-    """What a workspace role gives on a project with ``access`` (SPEC §3)."""
+    """What a workspace role gives on a project with ``access`` (docs/design.md#effective-role)."""
     if ws_role is None or access is ProjectAccess.none:
         return None
     if ws_role is Role.admin or access is ProjectAccess.full:

@@ -37,12 +37,7 @@ def can_set_member(
             f"the owner of {workspace.slug} cannot be removed or demoted; "
             "transfer ownership first (jupyter workspace-perms set-owner)",
         )
-    assert decision.role is not None
-    if new_role is not None and new_role > decision.role:
-        return _refuse(
-            decision, "above_own_role", f"cannot grant {new_role.name}: above your own role"
-        )
-    return decision
+    return _not_above_own_role(decision, new_role)
 
 
 def can_set_collaborator(
@@ -52,12 +47,7 @@ def can_set_collaborator(
     decision = check_project(snap, actor, project_id, "project:share", now)
     if not decision.allowed:
         return decision
-    assert decision.role is not None
-    if new_role is not None and new_role > decision.role:
-        return _refuse(
-            decision, "above_own_role", f"cannot grant {new_role.name}: above your own role"
-        )
-    return decision
+    return _not_above_own_role(decision, new_role)
 
 
 def can_set_project_access(
@@ -145,6 +135,14 @@ def can_join(
     return Decision(
         True, "workspace:read", "allowed", Role.viewer, workspace=workspace, source="domain invite"
     )
+
+
+def _not_above_own_role(granted: Decision, new_role: Role | None) -> Decision:
+    """``granted`` unless ``new_role`` is above the role it was granted with."""
+    assert granted.role is not None
+    if new_role is None or new_role <= granted.role:
+        return granted
+    return _refuse(granted, "above_own_role", f"cannot grant {new_role.name}: above your own role")
 
 
 def _refuse(granted: Decision, code: str, reason: str) -> Decision:

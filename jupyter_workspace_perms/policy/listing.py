@@ -2,7 +2,8 @@
 
 These answer the other two directions of a policy question (after "can U do A
 on O"): ``list_objects`` (which workspaces and projects U sees) and
-``list_users`` (who holds a permission on O). Pure, like :mod:`.decisions`.
+``list_users`` (who holds a permission on O, who belongs to a workspace). Pure,
+like :mod:`.decisions`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .decisions import check_workspace, is_guest, project_role, workspace_role
-from .facts import PolicySnapshot, ProjectFacts, Subject, WorkspaceFacts
+from .facts import GrantFacts, PolicySnapshot, ProjectFacts, Subject, UserFacts, WorkspaceFacts
 from .permissions import PROJECT_BUNDLES, ProjectAccess, Role
 
 
@@ -35,6 +36,75 @@ class WorkspaceListing:
     role: Role | None  # None for guests and SSO-blocked members
     guest: bool
     sso_blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonListing:
+    """A member or guest of a workspace, judged with the login provider they last used.
+
+    ``grants`` are their active grants on the workspace's projects that the asker
+    may see, by project name.
+    """
+
+    user: UserFacts
+    role: Role | None  # the workspace role; None for guests
+    owner: bool
+    guest: bool
+    sso_blocked: bool
+    grants: tuple[tuple[ProjectFacts, GrantFacts], ...]
+
+
+def workspace_people(
+    snap: PolicySnapshot,
+    workspace_id: int,
+    now: float,
+    visible_project_ids: frozenset[int] | None = None,
+) -> list[PersonListing]:
+    """Members and guests of a workspace, by username.
+
+    A guest is a user without a membership who holds an active grant on a project
+    of the workspace; an expired grant makes nobody a guest. With
+    ``visible_project_ids`` (what the asker may read), only grants on those
+    projects are shown or make a guest, so nobody learns who shares a project they
+    cannot see; without it (the operator) every project counts.
+    """
+    people = set(snap.members_of.get(workspace_id, ()))
+    for project_id in snap.projects_of.get(workspace_id, ()):
+        if visible_project_ids is None or project_id in visible_project_ids:
+            people.update(snap.grantees_of.get(project_id, ()))
+    found = (workspace_person(snap, workspace_id, u, now, visible_project_ids) for u in people)
+    return sorted((p for p in found if p is not None), key=lambda p: p.user.username)
+
+
+def workspace_person(
+    snap: PolicySnapshot,
+    workspace_id: int,
+    user_id: int,
+    now: float,
+    visible_project_ids: frozenset[int] | None = None,
+) -> PersonListing | None:
+    """One user as :func:`workspace_people` lists them, or None when it leaves them out."""
+    workspace = snap.workspaces[workspace_id]
+    user = snap.users[user_id]
+    grants = []
+    for project_id in snap.grants_of.get(user_id, ()):
+        project = snap.projects[project_id]
+        grant = snap.grants[(project_id, user_id)]
+        shown = visible_project_ids is None or project_id in visible_project_ids
+        if project.workspace_id == workspace_id and shown and grant.active(now):
+            grants.append((project, grant))
+    role = snap.memberships.get((workspace_id, user_id))
+    if role is None and not grants:
+        return None  # only expired grants, or grants the asker may not see
+    blocked = workspace_role(snap, Subject(user_id, user.login_provider), workspace)[1]
+    return PersonListing(
+        user,
+        role,
+        workspace.owner_id == user_id,
+        role is None,
+        blocked,
+        tuple(sorted(grants, key=lambda g: g[0].name)),
+    )
 
 
 def visible_workspaces(

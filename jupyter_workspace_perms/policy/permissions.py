@@ -49,7 +49,7 @@ class Role(IntEnum):
 
 
 class ProjectAccess(str, Enum):
-    """What workspace members get on a project (SPEC §2)."""
+    """What workspace members get on a project (docs/design.md#concepts)."""
 
     full = "full"  # members act with their workspace role
     view = "view"  # locked: members get viewer, workspace Admins still edit

@@ -29,11 +29,11 @@ from tornado import web
 
 from ..errors import WorkspacePermsError
 from ..identity.provider import WorkspaceUser
+from ..paths import Level, Location, PathRefused, locate_in
 from ..policy import PolicySnapshot
 from ..policy.names import validate_project_name
 from ..store import PolicyStore
 from .authz.access import decide_location
-from .authz.paths import Level, Location, PathRefused, locate_in
 from .merge_save import NEEDS_WRITE, Bases, SaveLocks, merged
 
 # set while the base class builds a model: the entries it fetches with ``self.get`` for a

@@ -19,8 +19,8 @@ from jupyter_server.services.sessions.sessionmanager import SessionManager
 from tornado import web
 
 from ..identity.provider import WorkspaceUser
+from ..paths import Level, PathRefused, locate_in
 from ..policy import PolicySnapshot, readable_project_ids
-from .authz.paths import Level, PathRefused, locate_in
 
 
 def readable_for_request(settings: Any) -> frozenset[int] | None:

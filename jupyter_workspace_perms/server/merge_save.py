@@ -1,6 +1,6 @@
 """Saves by users who may run but not edit: what the contents manager needs around the merge.
 
-The rule itself is pure (:mod:`..kernel.merge`); this module adds the server's side:
+The rule itself is pure (:mod:`..notebook.merge`); this module adds the server's side:
 
 - :class:`Bases`: what the server last served to (or accepted from) each user for
   each notebook, so edits an Editor saved meanwhile are kept instead of refused.
@@ -24,7 +24,7 @@ from typing import Any
 from tornado import web
 
 from ..gc_pause import collector_paused
-from ..kernel.merge import Base, InvalidNotebook, MergeRefused, base_of, merge_contributor_save
+from ..notebook.merge import Base, InvalidNotebook, MergeRefused, base_of, merge_contributor_save
 
 MAX_BASES = 4096  # (user, notebook) pairs remembered
 MAX_BASE_CELLS = 250_000  # cells over all bases: a cell costs about 200 bytes, so ~50 MB

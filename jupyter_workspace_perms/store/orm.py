@@ -85,7 +85,7 @@ class Workspace(Base):
 
 
 class WorkspaceSettings(Base):
-    """Per-workspace settings that change policy (SPEC §7)."""
+    """Per-workspace settings that change policy (docs/design.md#workspace-rules)."""
 
     __tablename__ = "workspace_settings"
 

@@ -16,11 +16,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
-from ..identity.tokens import new_token
 from ..policy import ProjectAccess, Role
 from ..policy.names import validate_project_name, validate_workspace_slug
 from . import orm
 from .orm import utcnow
+from .tokens import new_token
 
 NOTIFY_CHANNEL = "workspace_perms_policy"
 

@@ -17,8 +17,8 @@ level's workspace or project. A missing entry is refused.
 
 from __future__ import annotations
 
+from ...paths import Level, Location
 from ...policy import Decision, PolicySnapshot, Subject, check_project, check_workspace
-from .paths import Level, Location
 
 Rule = tuple[str, str]  # (scope "project"|"workspace", permission)
 

@@ -18,8 +18,8 @@ from jupyter_server.auth.identity import User
 from tornado import web
 from traitlets import List, Unicode
 
-from ...api.operations import RESOURCE_PREFIX
 from ...identity.provider import WorkspaceUser
+from ...paths import Location, PathRefused
 from ...policy import (
     Decision,
     PolicySnapshot,
@@ -29,9 +29,10 @@ from ...policy import (
     readable_project_ids,
 )
 from .access import decide_location
-from .paths import Location, PathRefused
 from .targets import EXECUTE, Refusal, Target, targets_for
 
+# resources of this extension's own REST API: its handlers decide each operation
+RESOURCE_PREFIX = "jupyter_workspace_perms:"
 ADMIN_PERMISSION = "workspace:manage_settings"
 # resources open to any signed-in user: nothing in them names a file or a kernel
 OPEN_RESOURCES = {

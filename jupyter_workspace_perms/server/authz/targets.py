@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ...paths import Level, Location, PathRefused, locate_in
 from ...policy import PolicySnapshot
-from .paths import Level, Location, PathRefused, locate_in
 
 EXECUTE = "project:execute"
 READ = "project:read"

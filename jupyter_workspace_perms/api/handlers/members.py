@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...domains import email_in_domain, invite_domain_for
 from ...errors import NotFound
-from ...policy import PolicySnapshot, Role, can_join, can_set_member, readable_project_ids
+from ...policy import (
+    PolicySnapshot,
+    Role,
+    can_join,
+    can_set_member,
+    readable_project_ids,
+    workspace_people,
+    workspace_person,
+)
 from ...store import PolicyWriter
 from .. import models
 from .base import Call, WorkspacePermsHandler, api, refusal, route
@@ -20,6 +30,15 @@ def target_user(snap: PolicySnapshot, username: str) -> int | None:
     return found
 
 
+def person_model(snap: PolicySnapshot, call: Call, user_id: int) -> dict[str, Any]:
+    """A member just added or joined, as the caller may see them (after the change)."""
+    assert call.workspace is not None
+    visible = readable_project_ids(snap, call.user.subject, call.now)
+    person = workspace_person(snap, call.workspace.id, user_id, call.now, visible)
+    assert person is not None  # a member now
+    return models.member(person)
+
+
 class MembersHandler(WorkspacePermsHandler):
     """``/workspaces/{ws}/members``."""
 
@@ -28,15 +47,9 @@ class MembersHandler(WorkspacePermsHandler):
         """Members and guests; a guest's projects only where the caller may see them."""
         ws = call.workspace
         assert ws is not None
-        snap = call.snap
-        visible = readable_project_ids(snap, call.user.subject, call.now)
-        people = set(snap.members_of.get(ws.id, ()))
-        for project_id in snap.projects_of.get(ws.id, ()):
-            if project_id in visible:
-                people.update(snap.grantees_of.get(project_id, ()))
-        rows = [models.member(snap, ws, u, call.now, visible) for u in people]
-        rows = [r for r in rows if r["role"] is not None or r["guest"]]
-        self.write_json({"members": sorted(rows, key=lambda r: r["username"])})
+        visible = readable_project_ids(call.snap, call.user.subject, call.now)
+        people = workspace_people(call.snap, ws.id, call.now, visible)
+        self.write_json({"members": [models.member(p) for p in people]})
 
 
 class MemberHandler(WorkspacePermsHandler):
@@ -64,9 +77,7 @@ class MemberHandler(WorkspacePermsHandler):
             return writer.user(name).id
 
         new_id = await self.change(put, call.user)
-        snap = self.store.snapshot
-        visible = readable_project_ids(snap, call.user.subject, call.now)
-        self.write_json(models.member(snap, snap.workspaces[ws.id], new_id, call.now, visible))
+        self.write_json(person_model(self.store.snapshot, call, new_id))
 
     @api("member.delete")
     async def delete(self, call: Call) -> None:
@@ -111,12 +122,7 @@ class JoinHandler(WorkspacePermsHandler):
             writer.set_member(ws.slug, username, Role.viewer.name)
 
         await self.change(join, call.user)
-        snap = self.store.snapshot
-        visible = readable_project_ids(snap, call.user.subject, call.now)
-        self.write_json(
-            models.member(snap, snap.workspaces[ws.id], call.user.user_id, call.now, visible),
-            201,
-        )
+        self.write_json(person_model(self.store.snapshot, call, call.user.user_id), 201)
 
 
 default_handlers = [

@@ -1,6 +1,6 @@
 """JSON models of the REST API, built from the policy snapshot.
 
-Each function returns exactly the keys its schema in :mod:`..api.schemas`
+Each function returns exactly the keys its schema in :mod:`.schemas`
 declares (the tests validate live responses against them).
 """
 
@@ -14,14 +14,12 @@ from ..policy import (
     PolicySnapshot,
     ProjectFacts,
     Role,
-    Subject,
     WorkspaceFacts,
-    is_guest,
     project_role,
     visible_projects,
     workspace_role,
 )
-from ..policy.listing import ProjectListing, WorkspaceListing
+from ..policy.listing import PersonListing, ProjectListing, WorkspaceListing
 from ..policy.permissions import WORKSPACE_BUNDLES, permissions_of
 from ..timestamps import iso
 
@@ -138,37 +136,20 @@ def workspace_detail(snap: PolicySnapshot, user: WorkspaceUser, ws: WorkspaceFac
     }
 
 
-def member(
-    snap: PolicySnapshot,
-    ws: WorkspaceFacts,
-    user_id: int,
-    now: float,
-    visible_project_ids: frozenset[int],
-) -> Model:
-    """A member or guest of a workspace, judged with their last login provider."""
-    facts = snap.users[user_id]
-    _role_now, blocked = workspace_role(snap, Subject(user_id, facts.login_provider), ws)
-    projects = []
-    for project_id in snap.grants_of.get(user_id, ()):
-        project = snap.projects[project_id]
-        grant = snap.grants[(project_id, user_id)]
-        shown = project.workspace_id == ws.id and project_id in visible_project_ids
-        if shown and grant.active(now):
-            projects.append(
-                {
-                    "name": project.name,
-                    "role": grant.role.name,
-                    "expires_at": iso(grant.expires_at),
-                }
-            )
+def member(person: PersonListing) -> Model:
+    """A member or guest of a workspace (:func:`~..policy.workspace_people`)."""
+    user = person.user
     return {
-        "username": facts.username,
-        "email": facts.email,
-        "display_name": facts.display_name,
-        "login_provider": facts.login_provider,
-        "role": _role(snap.memberships.get((ws.id, user_id))),
-        "owner": ws.owner_id == user_id,
-        "guest": is_guest(snap, user_id, ws.id, now),
-        "sso_blocked": blocked,
-        "projects": sorted(projects, key=lambda p: p["name"]),
+        "username": user.username,
+        "email": user.email,
+        "display_name": user.display_name,
+        "login_provider": user.login_provider,
+        "role": _role(person.role),
+        "owner": person.owner,
+        "guest": person.guest,
+        "sso_blocked": person.sso_blocked,
+        "projects": [
+            {"name": project.name, "role": grant.role.name, "expires_at": iso(grant.expires_at)}
+            for project, grant in person.grants
+        ],
     }

@@ -3,18 +3,18 @@
 Enabling it (``pip install`` does, through ``jupyter_server_config.d``) makes
 the server:
 
-- identify every request with :class:`~..identity.provider.WorkspaceIdentityProvider`
-  and decide it with :class:`.authorizer.WorkspaceAuthorizer` (both installed while
+- identify every request with :class:`~.identity.provider.WorkspaceIdentityProvider`
+  and decide it with :class:`.server.authz.authorizer.WorkspaceAuthorizer` (both installed while
   the extension is *linked*, before the server builds its own);
 - refuse unauthenticated access on every route;
 - open the policy store, refusing to start on an outdated schema or on a
   SQLite file inside ``root_dir``;
 - re-read the policy when another process changes it (every
   ``PolicyStore.refresh_interval`` seconds, in a worker thread);
-- record every kernel execution request (:mod:`..kernel.audit`), writing the
+- record every kernel execution request (:mod:`.kernel.audit`), writing the
   records still queued when it stops;
 - judge every kernel websocket message against its sender
-  (:class:`~..kernel.connection.WorkspaceKernelConnection`), and close the kernel
+  (:class:`~.kernel.connection.WorkspaceKernelConnection`), and close the kernel
   sockets of users who lost ``project:execute``.
 """
 
@@ -30,18 +30,18 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Type
 
-from .._version import __version__
-from ..errors import WorkspacePermsError
-from ..identity.provider import WorkspaceIdentityProvider
-from ..kernel.audit import ExecutionAuditor, register_execution_schema
-from ..kernel.connection import RevocationWatcher, WorkspaceKernelConnection
-from ..store import PolicyStore
-from ..store.database import redact, sqlite_path
-from .authz.authorizer import WorkspaceAuthorizer
-from .contents import WorkspaceContentsManager
-from .gates import install as install_gates
-from .handlers import default_handlers
-from .kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from ._version import __version__
+from .api.handlers import default_handlers
+from .errors import WorkspacePermsError
+from .identity.provider import WorkspaceIdentityProvider
+from .kernel.audit import ExecutionAuditor, register_execution_schema
+from .kernel.connection import RevocationWatcher, WorkspaceKernelConnection
+from .server.authz.authorizer import WorkspaceAuthorizer
+from .server.contents import WorkspaceContentsManager
+from .server.gates import install as install_gates
+from .server.kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from .store import PolicyStore
+from .store.database import redact, sqlite_path
 
 
 class WorkspacePermsExtension(ExtensionApp):

@@ -22,8 +22,8 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
-from ...errors import WorkspacePermsError
-from ...policy import PolicySnapshot
+from .errors import WorkspacePermsError
+from .policy import PolicySnapshot
 
 
 class PathRefused(WorkspacePermsError):

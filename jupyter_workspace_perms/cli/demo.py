@@ -23,9 +23,9 @@ from pathlib import Path
 from traitlets import Bool, Integer, Unicode
 from traitlets.config.application import StrDict
 
-from ..cli.base import PROG, Command, Result, UsageError, table
+from ..demo.world import PERSONAS, build_world
 from ..store import PolicyStore
-from .world import PERSONAS, build_world
+from .base import PROG, Command, Result, UsageError, table
 
 
 class Demo(Command):

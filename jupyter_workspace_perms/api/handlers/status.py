@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..._version import __version__
-from ...api.openapi import document_yaml
 from ...policy import holds_anywhere
 from ...store.database import head_revision, redact, sqlite_path
+from ..openapi import document_yaml
 from .base import Call, WorkspacePermsHandler, api, route
 
 ISOLATION_MESSAGE = (

@@ -30,8 +30,6 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import ensure_async
 from tornado import web
 
-from ...api.operations import BY_ID, RESOURCE_PREFIX, Operation
-from ...api.schemas import SCHEMAS
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound, WorkspacePermsError
 from ...identity.provider import WorkspaceUser
 from ...policy import (
@@ -42,7 +40,10 @@ from ...policy import (
     check_project,
     check_workspace,
 )
+from ...server.authz.authorizer import RESOURCE_PREFIX
 from ...store import PolicyStore, PolicyWriter
+from ..operations import BY_ID, Operation
+from ..schemas import SCHEMAS
 
 NO_IDENTITY = (
     "no identity: send a personal access token as 'Authorization: token …' "
@@ -222,7 +223,7 @@ class WorkspacePermsHandler(APIHandler):
 
 def route(path: str) -> str:
     """The tornado pattern for an operation path: ``{name}`` becomes a named group."""
-    from ...api.operations import BASE_PATH
+    from ..operations import BASE_PATH
 
     pattern = BASE_PATH + path.replace(".", r"\.")
     for name in ("ws", "project", "user", "token_id"):
