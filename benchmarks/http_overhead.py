@@ -30,8 +30,6 @@ import json
 import os
 import random
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,8 +43,18 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.helpers.servers import (
+    HOST,
+    Running,
+    free_port,
+    jupyter_env,
+    server_args,
+    started,
+)
+
 SEED = 20261127
-HOST = "127.0.0.1"
 SERVERS = ("stock", "extension")
 ADMIN = "owner@acme.example"
 EDITOR = "editor@acme.example"
@@ -174,25 +182,27 @@ class Server:
     name: str
     port: int
     token: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    running: Running
+
+    @property
+    def process(self) -> subprocess.Popen[Any]:
+        """The server's process (the leader of its own process group)."""
+        return self.running.process
 
     @property
     def base(self) -> str:
         """The server's URL."""
         return f"http://{HOST}:{self.port}"
 
+    @property
+    def home(self) -> Path:
+        """The folder holding the server's root, Jupyter folders and log."""
+        assert self.running.log is not None
+        return self.running.log.parent
+
     def log_tail(self, lines: int = 30) -> str:
         """The end of the server's log, for error messages."""
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+        return self.running.log_tail(lines)
 
 
 def other_extensions() -> list[str]:
@@ -223,28 +233,21 @@ def contents_managers() -> str:
     )
 
 
-def server_args(root: Path, port: int, stock_token: str, extension: bool) -> list[str]:
+def bench_server_args(root: Path, port: int, stock_token: str, extension: bool) -> list[str]:
     """The command line; the two servers differ only in whether our extension is on."""
-    args = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        f"--ServerApp.root_dir={root}",
-        f"--ServerApp.ip={HOST}",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        "--ServerApp.open_browser=False",
-        "--ServerApp.terminals_enabled=False",
-        f"--IdentityProvider.token={stock_token}",
-        f"--ServerApp.jpserver_extensions=jupyter_workspace_perms={extension}",
-        *(f"--ServerApp.jpserver_extensions={name}=False" for name in other_extensions()),
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--ServerApp.allow_root=True")
-    return args
+    return server_args(
+        root,
+        port,
+        extension=extension,
+        extra=[
+            f"--IdentityProvider.token={stock_token}",
+            *(f"--ServerApp.jpserver_extensions={name}=False" for name in other_extensions()),
+        ],
+    )
 
 
 def start_server(
+    stack: ExitStack,
     name: str,
     home: Path,
     files: Files,
@@ -253,28 +256,16 @@ def start_server(
     token: str,
     extra: Sequence[str],
 ) -> Server:
-    """Start one server on its own copy of the files and its own Jupyter directories."""
+    """Start one server on its own copy of the files and its own Jupyter directories; it is
+    stopped (its whole process group) when ``stack`` closes."""
     root = home / "root"
     build_root(root, files, WRITERS_MAX)
     stock_token = secrets.token_hex(24)
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "WORKSPACE_PERMS_DB_URL": db_url,
-    }
+    env = jupyter_env(home, {"WORKSPACE_PERMS_DB_URL": db_url})
     port = free_port()
-    log_path = home / "server.log"
-    with log_path.open("wb") as sink:
-        process = subprocess.Popen(
-            [*server_args(root, port, stock_token, extension), *extra],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    return Server(name, port, token if extension else stock_token, process, log_path)
+    args = [*bench_server_args(root, port, stock_token, extension), *extra]
+    running = stack.enter_context(started(args, env, log=home / "server.log"))
+    return Server(name, port, token if extension else stock_token, running)
 
 
 def http(
@@ -309,17 +300,6 @@ def wait_ready(server: Server) -> None:
     raise RuntimeError(f"the {server.name} server did not answer:\n{server.log_tail()}")
 
 
-def stop_server(server: Server) -> None:
-    """SIGTERM (a clean shutdown), then SIGKILL if it hangs."""
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
-
-
 @contextmanager
 def running_servers(
     workdir: Path,
@@ -343,8 +323,7 @@ def running_servers(
                 extension = name == "extension" and not aa
                 extra = extension_args if extension else ()
                 home = workdir / f"{name}-{i + 1}"
-                server = start_server(name, home, files, extension, db_url, token, extra)
-                stack.callback(stop_server, server)
+                server = start_server(stack, name, home, files, extension, db_url, token, extra)
                 pair[name] = server
             pairs.append(pair)
         for pair in pairs:

@@ -64,16 +64,15 @@ from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebso
 from benchmarks.http_overhead import (
     HOST,
     Server,
-    free_port,
+    bench_server_args,
     load_average,
     log,
     percentile,
-    server_args,
-    stop_server,
     wait_ready,
 )
 from jupyter_workspace_perms.demo.world import python_notebook
 from jupyter_workspace_perms.kernel.connection import WorkspaceKernelConnection
+from tests.helpers.servers import free_port, jupyter_env, started
 
 SEED = 20261127
 ADMIN = "owner@acme.example"
@@ -135,29 +134,13 @@ def extension_server(home: Path, tokens: dict[str, str]) -> Iterator[Server]:
     """One ``jupyter server`` with the extension on, stopped afterwards whatever happens."""
     root = home / "root"
     (root / PROJECT).mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "WORKSPACE_PERMS_DB_URL": f"sqlite:///{home / 'policy.sqlite'}",
-    }
+    env = jupyter_env(home, {"WORKSPACE_PERMS_DB_URL": f"sqlite:///{home / 'policy.sqlite'}"})
     port = free_port()
-    log_path = home / "server.log"
-    with log_path.open("wb") as sink:
-        process = subprocess.Popen(
-            server_args(root, port, os.urandom(24).hex(), extension=True),
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = Server("extension", port, tokens["editor"], process, log_path)
-    try:
+    args = bench_server_args(root, port, os.urandom(24).hex(), extension=True)
+    with started(args, env, log=home / "server.log") as running:
+        server = Server("extension", port, tokens["editor"], running)
         wait_ready(server)
         yield server
-    finally:
-        stop_server(server)
 
 
 def request(
@@ -304,7 +287,7 @@ def _merge_checks(server: Server, tokens: dict[str, str], notebook: dict[str, An
     if status != 403 or (error or {}).get("reason") != "merge_refused":
         raise RuntimeError(f"an edited cell was not refused: {status} {error}")
     status, _, _ = _save(server, "contributor", tokens, _body(rerun(notebook, 1000)))
-    written = json.loads((server.log_path.parent / "root" / path).read_text(encoding="utf-8"))
+    written = json.loads((server.home / "root" / path).read_text(encoding="utf-8"))
     if status != 200 or written["cells"][1]["execution_count"] != 1002:
         raise RuntimeError(f"the contributor's save was not merged: {status}")
     return [
@@ -978,8 +961,9 @@ SIDE_TITLES = {
 }
 
 
-def _kernel_server(home: Path, key: str) -> KernelSide:
-    """Start one server on its own root holding the notebook; not waited for."""
+def _kernel_server(stack: ExitStack, home: Path, key: str) -> KernelSide:
+    """Start one server on its own root holding the notebook; not waited for. It is
+    stopped (its whole process group) when ``stack`` closes."""
     root = home / "root"
     (root / PROJECT).mkdir(parents=True)
     text = json.dumps(hook_notebook(), indent=1) + "\n"
@@ -988,30 +972,17 @@ def _kernel_server(home: Path, key: str) -> KernelSide:
     extension = key != "stock"
     tokens = seed_policy(db_url) if extension else {}
     repo = str(Path(__file__).resolve().parents[1])
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "WORKSPACE_PERMS_DB_URL": db_url,
-        "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p),
-    }
+    pythonpath = os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)
+    env = jupyter_env(home, {"WORKSPACE_PERMS_DB_URL": db_url, "PYTHONPATH": pythonpath})
     extra = []
     if key == "no_hook":
         extra.append(f"--WorkspacePermsExtension.kernel_websocket_connection_class={PASS_THROUGH}")
     port, stock_token = free_port(), os.urandom(24).hex()
-    log_path = home / "server.log"
-    with log_path.open("wb") as sink:
-        process = subprocess.Popen(
-            [*server_args(root, port, stock_token, extension=extension), *extra],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    args = [*bench_server_args(root, port, stock_token, extension=extension), *extra]
+    running = stack.enter_context(started(args, env, log=home / "server.log"))
     token = tokens["contributor"] if extension else stock_token
     title, sender = SIDE_TITLES[key]
-    return KernelSide(key, title, sender, Server(key, port, token, process, log_path), token)
+    return KernelSide(key, title, sender, Server(key, port, token, running), token)
 
 
 def _start_kernel(side: KernelSide) -> None:
@@ -1191,8 +1162,7 @@ def round_trip(args: argparse.Namespace) -> Section:
     with tempfile.TemporaryDirectory(prefix="wsperms-rt-bench-") as tmp, ExitStack() as stack:
         sides = []
         for key in SIDE_TITLES:
-            side = _kernel_server(Path(tmp) / key, key)
-            stack.callback(stop_server, side.server)
+            side = _kernel_server(stack, Path(tmp) / key, key)
             sides.append(side)
         for side in sides:
             wait_ready(side.server)

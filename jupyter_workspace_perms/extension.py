@@ -37,9 +37,12 @@ from .identity.provider import WorkspaceIdentityProvider
 from .kernel.audit import ExecutionAuditor, register_execution_schema
 from .kernel.connection import RevocationWatcher, WorkspaceKernelConnection
 from .server.authz.authorizer import WorkspaceAuthorizer
+from .server.config import WorkspaceConfigManager
 from .server.contents import WorkspaceContentsManager
+from .server.events import default_handlers as event_handlers
 from .server.gates import install as install_gates
 from .server.kernels import WorkspaceKernelManager, WorkspaceSessionManager
+from .server.resolver import default_handlers as resolver_handlers
 from .store import PolicyStore
 from .store.database import redact, sqlite_path
 
@@ -96,6 +99,14 @@ class WorkspacePermsExtension(ExtensionApp):
         config=True,
         help="Session manager installed into the server: lists sessions per user.",
     )
+    config_manager_class = Type(
+        default_value=WorkspaceConfigManager,
+        klass=WorkspaceConfigManager,
+        config=True,
+        help="""Config manager installed into the server (``/api/config/{section}``):
+        the operator's sections with each user's own writes on top, so no user's
+        values reach another.""",
+    )
     auditor_class = Type(
         default_value=ExecutionAuditor,
         klass=ExecutionAuditor,
@@ -118,17 +129,18 @@ class WorkspacePermsExtension(ExtensionApp):
     terminals_enabled = Bool(
         False,
         config=True,
-        help="""Whether terminals are available (default False). When on, only
-        workspace Admins may open them: a terminal is a shell as the server's user.""",
+        help="""Whether terminals are available (default False). When on, only server
+        admins (``WorkspaceAuthorizer.server_admins``) may open them: a terminal is a
+        shell as the server's user, which reads every workspace.""",
     )
     allow_workspace_creation = Bool(
         False,
         config=True,
         help="""Whether any signed-in user may create a workspace through the REST API
         (default False: operators create workspaces with ``jupyter workspace-perms
-        workspace create``). The creator becomes the workspace's owner and Admin, and
-        workspace Admins may use server-wide routes (server config, the event stream,
-        terminals when enabled).""",
+        workspace create``). The creator becomes the workspace's owner and Admin; when
+        this is on, no workspace Admin is a server admin by default (see
+        ``WorkspaceAuthorizer.server_admins``).""",
     )
 
     store: PolicyStore | None = None
@@ -144,6 +156,7 @@ class WorkspacePermsExtension(ExtensionApp):
         serverapp.contents_manager_class = self.contents_manager_class
         serverapp.kernel_manager_class = self.kernel_manager_class
         serverapp.session_manager_class = self.session_manager_class
+        serverapp.config_manager_class = self.config_manager_class
         serverapp.kernel_websocket_connection_class = self.kernel_websocket_connection_class
         serverapp.allow_unauthenticated_access = False
         if not self.terminals_enabled:
@@ -193,6 +206,7 @@ class WorkspacePermsExtension(ExtensionApp):
             "contents_manager": self.contents_manager_class,
             "kernel_manager": self.kernel_manager_class,
             "session_manager": self.session_manager_class,
+            "config_manager": self.config_manager_class,
         }
         replaced = [
             f"ServerApp.{name}_class = {type(getattr(serverapp, name)).__name__}"
@@ -228,8 +242,10 @@ class WorkspacePermsExtension(ExtensionApp):
             )
 
     def initialize_handlers(self) -> None:
-        """Add the REST API, and gate the routes that never ask the Authorizer."""
+        """Add the REST API, replace the event stream and path resolution with per-user
+        handlers on the same routes, and gate the routes that never ask the Authorizer."""
         self.handlers.extend(default_handlers)
+        self.handlers.extend([*event_handlers, *resolver_handlers])
         assert self.serverapp is not None
         install_gates(self.serverapp.web_app)
 

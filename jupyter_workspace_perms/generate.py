@@ -67,6 +67,7 @@ def config_markdown() -> str:
     from .identity.provider import WorkspaceIdentityProvider
     from .kernel.audit import ExecutionAuditor
     from .server.authz.authorizer import WorkspaceAuthorizer
+    from .server.contents import WorkspaceContentsManager
     from .store.store import PolicyStore
 
     parts = [HEADER, "# Configuration reference\n"]
@@ -75,6 +76,7 @@ def config_markdown() -> str:
         PolicyStore,
         WorkspaceIdentityProvider,
         WorkspaceAuthorizer,
+        WorkspaceContentsManager,
         ExecutionAuditor,
     ):
         parts.append(f"\n## `{cls.__name__}`\n")
@@ -110,11 +112,12 @@ def events_markdown() -> str:
     parts.append(
         "The server extension registers these schemas on the server's event logger "
         "(`ServerApp.event_logger`). Send the events somewhere with "
-        "`c.EventLogger.handlers`, or subscribe to `/api/events/subscribe`. That route "
-        "and `POST /api/events` are server-wide routes, for server admins only (see "
-        "`c.WorkspaceAuthorizer.server_admins`); since a server admin can post an event "
-        "with any registered schema, the policy database's `audit_events` table, not "
-        "the event stream, is the record to rely on.\n"
+        "`c.EventLogger.handlers`, or subscribe to `/api/events/subscribe`: every signed-in "
+        "user may, and receives an execution event only when they hold `workspace:audit` in "
+        "its workspace and may read its project. `POST /api/events` is a server-wide route, "
+        "for server admins only (see `c.WorkspaceAuthorizer.server_admins`); since a server "
+        "admin can post an event with any registered schema, the policy database's "
+        "`audit_events` table, not the event stream, is the record to rely on.\n"
     )
     for path in EVENT_SCHEMAS:
         schema = yaml.safe_load(path.read_text(encoding="utf-8"))

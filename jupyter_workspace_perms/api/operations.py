@@ -218,7 +218,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "/tokens",
         "tokens",
         "Create a personal access token (shown once).",
-        decided_by="your own only",
+        decided_by=(
+            "your own only; it expires no later than the token you signed in with and "
+            "`WorkspaceIdentityProvider.token_max_lifetime_days` (default 90) from now, "
+            "which is also its expiry when `expires_at` is left out"
+        ),
         request="TokenCreate",
         response="TokenCreated",
         status=201,

@@ -17,7 +17,7 @@ from alembic.util import CommandError
 from .._version import __version__
 from ..errors import SchemaOutdated
 from ..store import database
-from . import commands
+from . import commands, users
 from .base import PROG, Command, Group, Result
 from .demo import Demo
 
@@ -25,36 +25,45 @@ from .demo import Demo
 
 
 class Status(Command):
-    """``status``: works on an outdated database too, to show what is wrong."""
+    """``status``: works on an outdated or empty database too, to show what is there."""
 
     name = f"{PROG} status"
     description = (
-        "Show the policy database: URL (password hidden), schema revision, policy version, counts."
+        "Show the policy database: URL (password hidden), schema revision, policy version, "
+        "counts. A database with no schema yet (a new SQLite file, an empty PostgreSQL "
+        "database) is reported as such, with exit status 0, and left as it is: the first "
+        "command that writes (or the server's first start, or upgrade-db) creates the schema. "
+        "An outdated schema exits 1, naming upgrade-db."
     )
     opens_store = False
+    writes = False
 
     def run(self) -> Result:
+        answer: Result = {
+            "db_url": database.redact(self.store.db_url),
+            "schema": None,
+            "schema_head": database.head_revision(),
+            "policy_version": None,
+            "counts": None,
+        }
+        if not self.schema_exists():
+            return answer
         engine = self.store.engine
         try:
             database.check_schema(engine, create_if_empty=False)
         except SchemaOutdated:
-            self.emit(
-                {
-                    "db_url": database.redact(self.store.db_url),
-                    "schema": database.current_revision(engine),
-                    "schema_head": database.head_revision(),
-                    "policy_version": None,
-                    "counts": None,
-                }
-            )
+            self.partial = {**answer, "schema": database.current_revision(engine)}
             raise
         return self.store.status()
 
     def render(self, result: Result) -> str:
         counts = result["counts"] or {}
+        schema = f"{result['schema'] or 'none'} (head {result['schema_head']})"
+        if result["schema"] is None and self.partial is None:
+            schema += ": created by the first command that writes"
         lines = [
             ("database", result["db_url"]),
-            ("schema", f"{result['schema'] or 'none'} (head {result['schema_head']})"),
+            ("schema", schema),
             ("policy version", "-" if result["counts"] is None else result["policy_version"]),
             *((name.replace("_", " "), count) for name, count in counts.items()),
         ]
@@ -90,6 +99,17 @@ class UpgradeDB(Command):
 
 
 # -- the command tree ------------------------------------------------------------------
+
+
+class UserGroup(Group):
+    """``user create|list``."""
+
+    name = f"{PROG} user"
+    description = "Create and list users (people who may not be members of anything yet)."
+    subcommands = {
+        "create": (users.UserCreate, "Create a user from an email, with no access yet."),
+        "list": (users.UserList, "List users with their roles and grants."),
+    }
 
 
 class WorkspaceGroup(Group):
@@ -144,7 +164,10 @@ class TokenGroup(Group):
     name = f"{PROG} token"
     description = "Issue, revoke and list personal access tokens (`Authorization: token ...`)."
     subcommands = {
-        "create": (commands.TokenCreate, "Issue a token and print it (shown only once)."),
+        "create": (
+            commands.TokenCreate,
+            "Issue a token and print it (shown only once); creates the user if new.",
+        ),
         "revoke": (commands.TokenRevoke, "Revoke a token by id."),
         "list": (commands.TokenList, "List a user's tokens (without secrets)."),
     }
@@ -156,15 +179,20 @@ class WorkspacePermsApp(Group):
     name = PROG
     version = __version__
     description = (
-        "Manage team workspaces, members, projects, collaborators and tokens in the "
+        "Manage team workspaces, members, projects, collaborators, users and tokens in the "
         "policy database that jupyter-workspace-perms enforces. Every command takes "
         "--json and --db-url (default: PolicyStore.db_url from jupyter_server_config or "
         "jupyter_workspace_perms_config, else $WORKSPACE_PERMS_DB_URL, else a SQLite file "
-        "in the Jupyter data directory)."
+        "in the Jupyter data directory). Exit status: 0 done, 1 refused (nothing was "
+        "changed), 2 malformed command line. Errors are one 'error: ...' line on stderr; "
+        'with --json, one JSON document {"error": ..., "reason": ...} on stdout instead. '
+        "A database with no schema yet gets it from the first command that writes; "
+        "status and the list commands only read and never create it."
     )
     examples = """
 jupyter workspace-perms workspace create acme --owner alice@example.com
 jupyter workspace-perms member set acme bob@example.com editor
+jupyter workspace-perms user create carol@example.com --provider google --name 'Carol'
 jupyter workspace-perms project create acme q3 --access view --creator bob@example.com
 jupyter workspace-perms collaborator set acme q3 eve@guest.org viewer --expires 2027-01-01T00:00:00Z
 jupyter workspace-perms token create bob@example.com --json
@@ -176,6 +204,7 @@ jupyter workspace-perms status
         "project": (ProjectGroup, ProjectGroup.description),
         "collaborator": (CollaboratorGroup, CollaboratorGroup.description),
         "token": (TokenGroup, TokenGroup.description),
+        "user": (UserGroup, UserGroup.description),
         "set-owner": (commands.SetOwner, "Transfer ownership of a workspace."),
         "status": (Status, "Show the database, its schema and policy counts."),
         "upgrade-db": (UpgradeDB, "Upgrade the database schema to this version's."),

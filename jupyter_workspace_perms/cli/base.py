@@ -4,10 +4,18 @@ Every node of the command tree is a traitlets :class:`~traitlets.config.Applicat
 options are traits with help text, declared (as aliases and flags) on the class
 that uses them. Leaf commands take their positional arguments from ``extra_args``.
 
-Errors reach the operator as one line on stderr: exit status 2 when the command
-line itself is malformed (:class:`UsageError`), 1 when an operation is refused
-(any other :class:`~..errors.WorkspacePermsError`). A refused operation changes
-nothing: writes happen in one transaction that the error rolls back.
+Errors reach the operator as one line on stderr, or with ``--json`` as one JSON
+document ``{"error": ..., "reason": ...}`` on stdout (so a script reads every
+answer from one place): exit status 2 when the command line itself is malformed
+(:class:`UsageError`), 1 when an operation is refused (any other
+:class:`~..errors.WorkspacePermsError`). A refused operation changes nothing:
+writes happen in one transaction that the error rolls back, folders made for it
+are removed, and a schema created for it in an empty database is dropped again.
+
+A database with no schema yet (a new SQLite file, an empty PostgreSQL database)
+gets it from the first command that writes, as from the server's first start;
+commands that only read (``status``, the ``list`` commands) never create
+anything and answer as for an empty policy.
 """
 
 from __future__ import annotations
@@ -17,22 +25,24 @@ import json
 import os
 import sys
 from collections.abc import Generator, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 from jupyter_core.paths import jupyter_config_path
-from sqlalchemy.exc import OperationalError
-from traitlets import Bool, Unicode
-from traitlets.config import Application
+from sqlalchemy import MetaData
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from traitlets import Bool, TraitError, Unicode
+from traitlets.config import Application, Config
 from traitlets.config.application import ArgvType, ClassesType, StrDict
 
 # traitlets documents overriding its loader to refuse mistyped options; the parser
 # class it uses is private, so we subclass it by name.
 from traitlets.config.loader import KVArgParseConfigLoader, _KVArgParser
 
-from ..errors import StoreUnavailable, WorkspacePermsError
+from ..errors import InvalidInput, NotFound, StoreUnavailable, WorkspacePermsError
 from ..folders import make_folders
+from ..policy import PolicySnapshot, UserFacts
 from ..store import PolicyStore, PolicyWriter, database
 
 PROG = "jupyter workspace-perms"
@@ -73,6 +83,9 @@ class _Loader(KVArgParseConfigLoader):
 class CLIApp(Application):
     """A node of the command tree: strict options and the one place errors are reported."""
 
+    #: ``--json`` was on the command line (known before parsing, for parse errors too).
+    json_requested = False
+
     def _create_loader(
         self,
         argv: list[str] | None,
@@ -84,19 +97,42 @@ class CLIApp(Application):
             argv, aliases, flags, classes=classes, log=self.log, subcommands=self.subcommands
         )
 
+    def update_config(self, config: Config) -> None:
+        """Report an option value of the wrong type (``--port abc``) as a usage error.
+
+        traitlets would log it and exit 1 with no ``error:`` line and no JSON.
+        """
+        try:
+            super().update_config(config)
+        except TraitError as e:
+            raise UsageError(f"invalid option value: {e}") from None
+
+    def wants_json(self) -> bool:
+        """Whether errors (and results) are printed as JSON."""
+        return self.json_requested
+
+    def report(self, error: WorkspacePermsError) -> None:
+        """Print a refused operation: one ``error:`` line on stderr, or JSON on stdout."""
+        if self.wants_json():
+            print(json.dumps({"error": one_line(error), "reason": error.reason}, indent=2))
+        else:
+            print(f"error: {one_line(error)}", file=sys.stderr)
+
     @contextmanager
     def reporting_errors(self) -> Iterator[None]:
-        """Turn a refused operation into one ``error:`` line on stderr and an exit status."""
+        """Turn a refused operation into its report and an exit status (2 usage, 1 refused)."""
         try:
             yield
         except WorkspacePermsError as e:
-            # one line even when a database driver's message spans several
-            message = " ".join(line.strip() for line in e.message.splitlines() if line.strip())
-            print(f"error: {message}", file=sys.stderr)
+            self.report(e)
+            sys.stdout.flush()
             self.exit(EXIT_USAGE if isinstance(e, UsageError) else EXIT_REFUSED)
 
     def initialize(self, argv: ArgvType = None) -> None:
         """Parse the command line; a node without a subcommand then checks what is left."""
+        args = list(sys.argv[1:] if argv is None else argv)
+        options = args[: args.index("--")] if "--" in args else args
+        self.json_requested = "--json" in options
         with self.reporting_errors():
             super().initialize(argv)
             if self.subapp is None:
@@ -151,6 +187,9 @@ class Command(CLIApp):
     arguments: ClassVar[tuple[str, ...]] = ()
     #: Whether :meth:`start` opens the store (refusing an outdated schema) before :meth:`run`.
     opens_store: ClassVar[bool] = True
+    #: Whether the command changes the policy (and so may create the schema of an empty
+    #: database); commands that only read never create anything.
+    writes: ClassVar[bool] = True
 
     json_output = Bool(
         False,
@@ -170,6 +209,23 @@ class Command(CLIApp):
 
     args: tuple[str, ...] = ()
     store: PolicyStore
+    #: What a refused command could still tell (``status`` of an outdated database).
+    partial: Result | None = None
+
+    def wants_json(self) -> bool:
+        """``--json`` as parsed, or as seen on the command line before parsing failed."""
+        return self.json_output or self.json_requested
+
+    def report(self, error: WorkspacePermsError) -> None:
+        """With a partial result, print it along with the error (in JSON: one document)."""
+        if self.partial is None:
+            super().report(error)
+        elif self.wants_json():
+            answer = {**self.partial, "error": one_line(error), "reason": error.reason}
+            print(json.dumps(answer, indent=2))
+        else:
+            print(self.render(self.partial))
+            super().report(error)
 
     def usage(self) -> str:
         """``jupyter workspace-perms member set SLUG EMAIL ROLE [options]``."""
@@ -186,22 +242,47 @@ class Command(CLIApp):
             raise UsageError(f"unexpected argument '{extra}': usage: {self.usage()}")
         self.args = tuple(given)
         for name in CONFIG_FILES:
-            self.load_config_file(name, path=jupyter_config_path())
+            try:
+                self.load_config_file(name, path=jupyter_config_path())
+            except UsageError as e:  # a wrong value in a file, not on the command line
+                raise InvalidInput(f"{name}: {e.message}") from None
 
     def start(self) -> None:
         """Open the store, run, print the result; errors become one line and an exit status."""
         with self.reporting_errors():
             self.store = PolicyStore(parent=self)
             try:
-                if self.opens_store:
-                    self.store.open(create_if_empty=True)
-                result = self.run()
+                result = self._run_on_store()
             except OperationalError as e:
                 where = database.redact(self.store.db_url)
                 raise StoreUnavailable(f"cannot use the policy database {where}: {e.orig}") from e
+            except (ArgumentError, ModuleNotFoundError) as e:  # a bad URL, a missing driver
+                raise InvalidInput(f"cannot use the policy database URL: {e}") from e
             finally:
                 self.store.close()
             self.emit(result)
+
+    def _run_on_store(self) -> Result:
+        if not self.opens_store:
+            return self.run()
+        if not self.writes:
+            if self.schema_exists():
+                self.store.open(create_if_empty=False)
+            return self.run()  # no schema: the empty snapshot, nothing created
+        with schema_dropped_on_error(self.store):
+            self.store.open(create_if_empty=True)
+            return self.run()
+
+    def schema_exists(self) -> bool:
+        """Whether the database has any schema (current or not); asks without creating anything.
+
+        A SQLite file that does not exist is not created (nor its folder).
+        """
+        path = database.sqlite_path(self.store.db_url)
+        if path is not None and not path.exists():
+            return False
+        engine = self.store.engine
+        return database.current_revision(engine) is not None or not database.is_empty(engine)
 
     def run(self) -> Result:
         """Do the work; return the machine-readable result."""
@@ -232,9 +313,86 @@ class Command(CLIApp):
             return who
         return writer.ensure_user(who, provider or None).username
 
+    def known_or_new_user(self, writer: PolicyWriter, who: str, provider: str = "") -> str:
+        """An existing user as they are, or a new one from the email ``who`` with ``provider``.
+
+        Unlike :meth:`user_arg`, an existing user's login provider is left alone.
+        """
+        try:
+            return writer.user(who).username
+        except NotFound:
+            if "@" not in who:
+                raise NotFound(f"no user {who!r}: give an email to create a new user") from None
+        return writer.ensure_user(who, provider or None).username
+
     def username_of(self, user_id: int | None) -> str | None:
         """A user's name from the snapshot (None for no user)."""
         return None if user_id is None else self.store.snapshot.users[user_id].username
+
+
+def one_line(error: WorkspacePermsError) -> str:
+    """The error's message on one line, even when a database driver's spans several."""
+    return " ".join(line.strip() for line in error.message.splitlines() if line.strip())
+
+
+def find_user(snap: PolicySnapshot, who: str) -> UserFacts:
+    """The user named ``who`` (emails match case-insensitively, as the writer's) or NotFound."""
+    user = snap.user_named(who.strip().lower() if "@" in who else who)
+    if user is None:
+        raise NotFound(f"no user {who!r}")
+    return user
+
+
+@contextmanager
+def schema_dropped_on_error(store: PolicyStore) -> Iterator[None]:
+    """Undo the schema that opening ``store`` creates, if the command then fails.
+
+    A refused command changes nothing, including a database it found empty: a
+    SQLite file that did not exist is removed (with the folders made for it), the
+    tables created in an empty database are dropped. Only while no policy row was
+    written: a database someone else started using in the meantime is left alone.
+    """
+    path = database.sqlite_path(store.db_url)
+    new_file = path is not None and not path.exists()
+    new_folders = [f for f in path.parents if not f.exists()] if path and new_file else []
+    fresh = new_file or (
+        database.current_revision(store.engine) is None and database.is_empty(store.engine)
+    )
+    try:
+        yield
+    except BaseException:
+        # best effort: a failure here must not hide the error being reported
+        with suppress(SQLAlchemyError, OSError):
+            if fresh and _untouched(store):
+                _remove_schema(store, new_folders if new_file else None)
+        raise
+
+
+def _untouched(store: PolicyStore) -> bool:
+    """Whether the store holds no policy row and no audit event (any write adds one)."""
+    try:
+        return not any(store.status()["counts"].values())
+    except SQLAlchemyError:
+        return database.is_empty(store.engine)  # the schema was never created
+
+
+def _remove_schema(store: PolicyStore, new_folders: list[Path] | None) -> None:
+    """Delete the new SQLite file (``new_folders`` given) or drop every table."""
+    path = database.sqlite_path(store.db_url)
+    if path is not None and new_folders is not None:
+        store.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        for folder in new_folders:  # the deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # someone else put something there: keep it
+                break
+        return
+    with store.engine.begin() as connection:
+        tables = MetaData()
+        tables.reflect(connection)
+        tables.drop_all(connection)
 
 
 class FolderCommand(Command):

@@ -25,6 +25,7 @@ from .base import (
     FolderCommand,
     Result,
     UsageError,
+    find_user,
     table,
 )
 
@@ -90,6 +91,7 @@ class WorkspaceList(Command):
 
     name = f"{PROG} workspace list"
     description = "List every workspace with its owner and sizes."
+    writes = False
 
     def run(self) -> Result:
         snap = self.store.snapshot
@@ -185,6 +187,7 @@ class MemberList(Command):
     name = f"{PROG} member list"
     description = "List the members of a workspace, then its guests (collaborators only)."
     arguments = ("SLUG",)
+    writes = False
 
     def run(self) -> Result:
         (slug,) = self.args
@@ -293,6 +296,7 @@ class ProjectList(Command):
         "List every project of a workspace (private ones included) with its collaborators."
     )
     arguments = ("SLUG",)
+    writes = False
 
     def run(self) -> Result:
         (slug,) = self.args
@@ -402,13 +406,17 @@ class TokenCreate(Command):
     """``token create EMAIL [--provider P] [--expires ISO8601]``: prints the secret once."""
 
     name = f"{PROG} token create"
-    description = "Issue a personal access token for a user; the token is shown only this once."
+    description = (
+        "Issue a personal access token for a user; the token is shown only this once. "
+        "An unknown email becomes a new user first, as with `user create`."
+    )
     arguments = ("EMAIL",)
 
     provider = Unicode(
         "",
         config=True,
-        help="Login provider the token signs in as (default: the user's current provider).",
+        help="Login provider the token signs in as (default: the user's current provider; "
+        "token for a new user, who also gets this provider).",
     )
     expires = Unicode(
         "",
@@ -424,9 +432,10 @@ class TokenCreate(Command):
     }
 
     def run(self) -> Result:
-        (user,) = self.args
+        (who,) = self.args
         expires_at = parse_expiry(self.expires) if self.expires else None
         with self.writing() as writer:
+            user = self.known_or_new_user(writer, who, self.provider)
             token, secret = writer.create_token(user, self.provider or None, expires_at, self.note)
             token_id, provider = token.id, token.login_provider
         return {
@@ -471,12 +480,11 @@ class TokenList(Command):
     name = f"{PROG} token list"
     description = "List a user's tokens (never their secrets), revoked ones included."
     arguments = ("EMAIL",)
+    writes = False
 
     def run(self) -> Result:
         (username,) = self.args
-        user = self.store.snapshot.user_named(username)
-        if user is None:
-            raise NotFound(f"no user {username!r}")
+        user = find_user(self.store.snapshot, username)
         found = self.store.tokens_of(user.id)
         tokens = [
             {
@@ -490,7 +498,7 @@ class TokenList(Command):
             }
             for token in found
         ]
-        return {"user": username, "tokens": tokens}
+        return {"user": user.username, "tokens": tokens}
 
     def render(self, result: Result) -> str:
         headers = ("ID", "PREFIX", "PROVIDER", "NOTE", "CREATED", "EXPIRES", "REVOKED")

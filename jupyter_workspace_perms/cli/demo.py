@@ -3,14 +3,29 @@
 The policy lives in a SQLite file in a new temporary folder, beside (never inside)
 the served root. One personal access token per persona is printed as a login link;
 opening it signs the browser in as that persona.
+
+The demo owns what it starts and creates. JupyterLab runs in a process group of
+its own (so a terminal's Ctrl+C reaches only the demo, and no confirmation prompt
+appears); SIGINT, SIGTERM or SIGHUP to the demo stop that group (Jupyter shuts its
+kernels down on SIGTERM; what is still there after a grace period, or after a
+second signal, is killed) and then remove the temporary folder. Files served from
+``--root`` stay; the policy database goes with the temporary folder.
+
+Jupyter's own server token is set explicitly (from a file in the temporary
+folder), so Jupyter does not print its "copy and paste one of these URLs" box: that
+token signs nobody in here, the persona links do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib.util
 import json
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -19,23 +34,31 @@ import time
 import urllib.request
 import webbrowser
 from pathlib import Path
+from types import FrameType, TracebackType
 
 from traitlets import Bool, Integer, Unicode
 from traitlets.config.application import StrDict
 
 from ..demo.world import PERSONAS, build_world
+from ..errors import Conflict, InvalidInput
 from ..store import PolicyStore
 from .base import PROG, Command, Result, UsageError, table
 
+#: Seconds JupyterLab gets to shut its kernels down before its group is killed.
+STOP_GRACE = 20.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
 
 class Demo(Command):
-    """``demo [--port N] [--root DIR] [--no-browser]``."""
+    """``demo [--port N] [--ip ADDRESS] [--root DIR] [--no-browser]``."""
 
     name = f"{PROG} demo"
     description = (
         "Build a sample workspace (every role, a guest, a joinable colleague, a member "
         "blocked by enforced SSO; public, locked and private projects) on SQLite in a "
-        "temporary folder, start JupyterLab and print one login link per persona."
+        "temporary folder, start JupyterLab and print one login link per persona. "
+        "Ctrl+C (or SIGTERM, SIGHUP) stops JupyterLab and its kernels and removes the "
+        "temporary folder; files served from --root are kept."
     )
     opens_store = False
 
@@ -44,7 +67,8 @@ class Demo(Command):
     root = Unicode(
         "",
         config=True,
-        help="Folder to serve; must be empty or new (default: a new temporary folder).",
+        help="Folder to serve; must be empty or new. Its files are kept when the demo "
+        "stops (default: a folder inside the temporary folder, removed with it).",
     )
     open_browser = Bool(True, config=True, help="Open the Admin's link in a browser.")
     aliases: StrDict = {
@@ -59,39 +83,79 @@ class Demo(Command):
     }
 
     def start(self) -> None:
-        """Build the world, print the links, run the server until interrupted."""
-        with self.reporting_errors():
-            base = Path(tempfile.mkdtemp(prefix="workspace-perms-demo-"))
-            root = self._root(base)
-            db_url = f"sqlite:///{base / 'policy.sqlite'}"
-            store = PolicyStore(db_url=db_url).open()
-            try:
-                tokens = build_world(store, root)
-            finally:
-                store.close()
-            links = self._links(tokens)
-            self._print(links, root, db_url)
-            raise SystemExit(self._serve(root, db_url, links["admin"]))
+        """Build the world, print the links, run the server until stopped; then clean up."""
+        with self.reporting_errors(), _StopSignals() as stop:
+            served = self._served_root()
+            self._check_port()
+            with tempfile.TemporaryDirectory(
+                prefix="workspace-perms-demo-", ignore_cleanup_errors=True
+            ) as temporary:
+                base = Path(temporary)
+                root = served or base / "root"
+                root.mkdir(parents=True, exist_ok=True)
+                db_url = f"sqlite:///{base / 'policy.sqlite'}"
+                store = PolicyStore(db_url=db_url).open()
+                try:
+                    tokens = build_world(store, root)
+                finally:
+                    store.close()
+                if stop.received is not None:
+                    return
+                links = self._links(tokens)
+                self._print(links, root, db_url, kept=served is not None)
+                self._serve(root, db_url, links["admin"], base, stop)
 
     def run(self) -> Result:
         raise NotImplementedError  # start() does the work: the demo runs until stopped
 
-    def _root(self, base: Path) -> Path:
+    def _served_root(self) -> Path | None:
+        """``--root`` as an absolute path, refused unless empty or new (nothing created yet)."""
         if not self.root:
-            root = base / "root"
-            root.mkdir()
-            return root
+            return None
         root = Path(self.root).expanduser().absolute()
-        if root.exists() and any(root.iterdir()):
-            raise UsageError(f"--root {root} is not empty: give a new or empty folder")
-        root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise UsageError(f"--root {root} is not an empty folder: give a new or empty one")
         return root
+
+    def _check_port(self) -> None:
+        """Refuse a port someone already listens on, before anything is created.
+
+        Binds the way the server will (``SO_REUSEADDR``, every address of ``--ip``),
+        so a port in TIME_WAIT is not mistaken for a taken one.
+        """
+        if not 0 < self.port < 65536:
+            raise UsageError(f"--port {self.port} is not a port: use 1 to 65535")
+        try:
+            addresses = socket.getaddrinfo(
+                self.ip or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )
+        except socket.gaierror as e:
+            raise UsageError(f"--ip {self.ip}: {e.strerror}") from None
+        for family, kind, proto, _name, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                try:
+                    probe.bind(address)
+                except OSError as e:
+                    if e.errno == errno.EADDRINUSE:
+                        raise Conflict(
+                            f"port {self.port} on {self.ip} is already in use: stop what "
+                            "listens there or choose another with --port N",
+                            "port_in_use",
+                        ) from None
+                    if e.errno == errno.EACCES:
+                        raise InvalidInput(
+                            f"not allowed to listen on port {self.port}: choose one above 1023",
+                            "port_not_allowed",
+                        ) from None
 
     def _links(self, tokens: dict[str, str]) -> dict[str, str]:
         host = "localhost" if self.ip in ("127.0.0.1", "localhost") else self.ip
         return {key: f"http://{host}:{self.port}/lab?token={t}" for key, t in tokens.items()}
 
-    def _print(self, links: dict[str, str], root: Path, db_url: str) -> None:
+    def _print(self, links: dict[str, str], root: Path, db_url: str, *, kept: bool) -> None:
         if self.json_output:
             personas = [
                 {"persona": p.key, "email": p.email, "shows": p.shows, "url": links[p.key]}
@@ -103,10 +167,14 @@ class Demo(Command):
             print(f"Serving {root}\nPolicy database {db_url}\n")
             print(table(("shows", "signs in as", "login link"), rows))
             print("\nOpen a link to sign in as that person (private windows keep them apart).")
-            print("Press Ctrl+C to stop.", flush=True)
+            removed = "the policy database is" if kept else "the served files and database are"
+            print(f"Press Ctrl+C to stop: {removed} removed then.", flush=True)
         sys.stdout.flush()
 
-    def _serve(self, root: Path, db_url: str, admin_link: str) -> int:
+    def _serve(
+        self, root: Path, db_url: str, admin_link: str, base: Path, stop: _StopSignals
+    ) -> None:
+        """Run JupyterLab in its own process group until it exits or a stop signal comes."""
         module = "jupyterlab" if importlib.util.find_spec("jupyterlab") else "jupyter_server"
         args = [
             sys.executable,
@@ -122,25 +190,102 @@ class Demo(Command):
         ]
         if os.geteuid() == 0:  # containers and CI run as root
             args.append("--ServerApp.allow_root=True")
-        env = {**os.environ, "WORKSPACE_PERMS_DB_URL": db_url}
-        server = subprocess.Popen(args, env=env)
-        if self.open_browser:
-            threading.Thread(
-                target=_open_when_ready, args=(admin_link, server), daemon=True
-            ).start()
+        # an explicit server token: Jupyter then prints no token box (the token is no login)
+        token_file = base / "server-token"
+        token_file.touch(mode=0o600)
+        token_file.write_text(secrets.token_hex(24), encoding="ascii")
+        env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
+        env.update({"WORKSPACE_PERMS_DB_URL": db_url, "JUPYTER_TOKEN_FILE": str(token_file)})
+        server = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+        stopped = threading.Event()
         try:
-            return server.wait()
-        except KeyboardInterrupt:
-            server.send_signal(signal.SIGINT)
-            server.send_signal(signal.SIGINT)  # Jupyter asks for confirmation once
-            return server.wait(timeout=30)
+            if self.open_browser:
+                threading.Thread(
+                    target=_open_when_ready, args=(admin_link, stopped), daemon=True
+                ).start()
+            while stop.received is None and not _exited(server):
+                time.sleep(0.2)
+        finally:
+            stopped.set()
+            _stop_group(server, stop)
+        if stop.received is None and server.returncode:
+            raise InvalidInput(
+                f"JupyterLab exited with status {server.returncode} (its log is above)",
+                "server_failed",
+            )
 
 
-def _open_when_ready(link: str, server: subprocess.Popen[bytes]) -> None:
+class _StopSignals:
+    """SIGINT, SIGTERM and SIGHUP as a stop request the demo checks (never mid-step).
+
+    A handler that raised instead could interrupt the demo between starting a
+    process and recording it, or while removing its folder.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.count = 0
+        self._previous: dict[int, object] = {}
+
+    def _note(self, signum: int, _frame: FrameType | None) -> None:
+        self.count += 1
+        if self.received is None:
+            self.received = signum
+
+    def __enter__(self) -> _StopSignals:
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # e.g. SIGHUP under nohup
+                self._previous[signum] = signal.signal(signum, self._note)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            if handler is not None:  # None: set outside Python, cannot be restored
+                signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def _exited(server: subprocess.Popen[bytes]) -> bool:
+    """Whether the server has exited, without reaping it: its pid keeps naming its group."""
+    if not hasattr(os, "waitid"):  # macOS before Python 3.13
+        return server.poll() is not None
+    try:
+        flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+        return os.waitid(os.P_PID, server.pid, flags) is not None
+    except ChildProcessError:  # already reaped
+        return True
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+        os.killpg(group, signum)
+
+
+def _stop_group(server: subprocess.Popen[bytes], stop: _StopSignals) -> None:
+    """SIGTERM to the server's group, wait (JupyterLab stops its kernels), then SIGKILL it.
+
+    The final SIGKILL also reaches whatever the server left behind in its group; a
+    second stop signal skips the wait.
+    """
+    group = server.pid  # start_new_session: the server leads its own group
+    _signal_group(group, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    patience = max(stop.count, 1)  # signals so far; one more means "now"
+    while not _exited(server) and time.monotonic() < deadline and stop.count <= patience:
+        time.sleep(0.1)
+    _signal_group(group, signal.SIGKILL)
+    server.wait()
+
+
+def _open_when_ready(link: str, stopped: threading.Event) -> None:
     """Open the browser once the server answers (bounded wait)."""
     status_url = link.split("/lab?")[0] + "/api/status"
     for _ in range(120):
-        if server.poll() is not None:
+        if stopped.is_set():
             return
         try:
             urllib.request.urlopen(status_url, timeout=1)
@@ -150,4 +295,5 @@ def _open_when_ready(link: str, server: subprocess.Popen[bytes]) -> None:
             time.sleep(0.25)
             continue
         break
-    webbrowser.open(link)
+    if not stopped.is_set():
+        webbrowser.open(link)

@@ -4,30 +4,48 @@ Sources, in order:
 
 1. **trusted proxy headers**, only from a configured proxy address *and* with the
    shared secret header (loopback is not trusted unless configured: kernels run there);
-2. **personal access tokens** in ``Authorization: token …`` (or ``bearer``), or
-   ``?token=`` on a page load, which also sets the login cookie;
+2. **personal access tokens** in ``Authorization: token …`` (or ``bearer``) only. A
+   token-shaped secret there that signs nobody in (unknown, revoked, expired) is
+   answered with 401 and a reason at once, on every route (before Jupyter's XSRF
+   check, which would otherwise answer a misleading "'_xsrf' argument missing");
 3. **the login cookie**, re-checked against the policy on every request (a
    revoked token or a deleted user logs the browser out).
 
-The stock server token is not an identity (JupyterLab prints it into every
-page), and anonymous users do not exist: both get ``None``, which Jupyter
-Server answers with 403 (API) or a redirect to the login page.
+A ``token`` in a URL or a form body never authenticates a request and never sets
+the cookie: a link or a cross-site form could otherwise sign a victim's browser
+into someone else's account (login CSRF), and a form field would skip the XSRF
+check. A *page* load with ``?token=`` shows a confirmation page instead
+(:mod:`.pages`); its button POSTs to :class:`.sign_in.SignInHandler`, which sets
+the cookie. An API or websocket request whose only credential is such a token is
+answered with 401 ``token_not_in_header``.
+
+The stock server token is not an identity (JupyterLab sends it in every request's
+``Authorization`` header, so only token-*shaped* secrets get the 401), and anonymous
+users do not exist: both get ``None``, which Jupyter Server answers with 403 (API)
+or a redirect to the login page.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
+import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jupyter_server.auth.identity import IdentityProvider, User
-from traitlets import Bool, List, Unicode, default
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from tornado.websocket import WebSocketHandler
+from traitlets import Bool, Float, List, TraitError, Unicode, default, validate
 
 from ..policy import PolicySnapshot, Subject, UserFacts
 from ..store.tokens import hash_token, looks_like_token
+from . import lifetime, pages
 
 if TYPE_CHECKING:
     from tornado.web import RequestHandler
@@ -112,6 +130,25 @@ class WorkspaceIdentityProvider(IdentityProvider):
         proxy signed the user in with their identity provider).""",
     )
 
+    token_max_lifetime_days = Float(
+        90.0,
+        config=True,
+        help="""Longest lifetime, in days, of a token created through the server (the
+        REST API's ``POST tokens``; default 90). A new token also never outlives the
+        token its creator signed in with (in the ``Authorization`` header, or the one
+        their login cookie was made from); a sign-in through the trusted proxy is
+        bounded by this maximum only. Without ``expires_at`` a new token gets the
+        latest allowed expiry; a later one is refused with 400. Tokens an operator
+        creates with ``jupyter workspace-perms token create`` are not bounded by it.""",
+    )
+
+    @validate("token_max_lifetime_days")
+    def _positive_lifetime(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        if not (math.isfinite(value) and value > 0):
+            raise TraitError(f"token_max_lifetime_days must be a positive number, not {value}")
+        return value
+
     @default("proxy_secret")
     def _proxy_secret_default(self) -> str:
         import os
@@ -123,19 +160,39 @@ class WorkspaceIdentityProvider(IdentityProvider):
         return {"samesite": "Lax"}
 
     store: PolicyStore | None = None  # attached by the server extension
+    _refresh_lock: asyncio.Lock | None = None  # made on first use, in the server's loop
 
     # -- the hook Jupyter Server calls -------------------------------------------------
 
     async def get_user(self, handler: RequestHandler) -> WorkspaceUser | None:
-        """The user making this request, or None (denied)."""
+        """The user making this request, or None (denied).
+
+        Raises 401 for a token-shaped ``Authorization`` secret that signs nobody in
+        (a page gets the sign-in problem page instead), and answers a page load
+        with ``?token=`` with the confirmation page (:mod:`.pages`).
+        """
         cached = getattr(handler, "_jupyter_current_user", None)
         if isinstance(cached, WorkspaceUser):
             return cached
         if self.store is None:
             return None  # the extension did not load: nobody gets in
-        user = self._user_from_proxy(handler) or self._user_from_token(handler)
-        if user is None:
-            user = self._user_from_cookie(handler)
+        user = self._user_from_proxy(handler)
+        if user is not None:
+            return user  # the proxy decides every request: a link cannot change that
+        user = await self._user_from_header(handler)
+        if user is not None:
+            return user
+        if _is_page_load(handler) and looks_like_token(_link_token(handler)):
+            await self._show_sign_in_page(handler, _link_token(handler))
+        user = self._user_from_cookie(handler)
+        if user is None and not _is_page(handler) and looks_like_token(_argument_token(handler)):
+            _refuse(
+                handler,
+                "a token in the URL or a form is not accepted: send it as "
+                "'Authorization: token …' (in a browser, open a page link with ?token= "
+                "and confirm the sign-in)",
+                "token_not_in_header",
+            )
         return user
 
     def _snapshot(self) -> PolicySnapshot:
@@ -151,26 +208,132 @@ class WorkspaceIdentityProvider(IdentityProvider):
 
     # -- tokens ------------------------------------------------------------------------
 
-    def _user_from_token(self, handler: RequestHandler) -> WorkspaceUser | None:
+    def get_token(self, handler: RequestHandler) -> str | None:
+        """The ``Authorization: token …`` (or ``bearer``) secret; never a URL or form field."""
+        match = self.auth_header_pat.match(handler.request.headers.get("Authorization", ""))
+        return match.group(2).strip() if match else None
+
+    async def _user_from_header(self, handler: RequestHandler) -> WorkspaceUser | None:
         secret = self.get_token(handler)
         if not secret or not looks_like_token(secret):
-            return None
-        user = self.user_for_token(secret)
-        if user is None:
-            return None
-        if handler.get_argument("token", ""):
-            self.set_login_cookie(handler, user)  # a page load with ?token= logs the browser in
+            return None  # e.g. the server's own token, which JupyterLab sends everywhere
+        user, problem = await self.lookup_token(secret)
+        if problem is not None:
+            if _is_page_load(handler):
+                pages.render_problem(handler, problem)
+                raise web.Finish()
+            _refuse(handler, f"{problem.message} {problem.what_next}", problem.reason)
         handler._token_authenticated = True  # type: ignore[attr-defined]
         return user
 
+    async def lookup_token(
+        self, secret: str
+    ) -> tuple[WorkspaceUser, None] | tuple[None, pages.TokenProblem]:
+        """The user a token-shaped secret signs in, or why it signs nobody in.
+
+        A token created a moment ago by another process (the CLI) is not in the
+        snapshot until the next refresh: on a miss the store's version is checked
+        again (two ``stat`` calls for an unchanged SQLite file) before answering.
+        """
+        hashed = hash_token(secret)
+        snap = self._snapshot()
+        token = snap.tokens.get(hashed)
+        if token is None:
+            await self._refresh_after_miss()
+            snap = self._snapshot()
+            token = snap.tokens.get(hashed)
+        if token is None:
+            return None, pages.unknown_token()
+        if not token.usable(time.time()):
+            if token.expires_at is not None:
+                return None, pages.expired_token(token.expires_at)
+            return None, pages.unknown_token()
+        facts = snap.users.get(token.user_id)
+        if facts is None:
+            return None, pages.unknown_token()
+        return user_from_facts(facts, token.login_provider, token.id), None
+
+    async def _refresh_after_miss(self) -> None:
+        """Re-read the policy if another process changed it.
+
+        One check at a time, each started after the request arrived, so it sees a
+        token committed before the request was sent (a reload already under way
+        may have read the database before that commit).
+        """
+        assert self.store is not None
+        store = self.store
+        async with self._miss_lock():
+            if store.needs_check():
+                await asyncio.get_running_loop().run_in_executor(None, store.refresh)
+
+    def _miss_lock(self) -> asyncio.Lock:
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        return self._refresh_lock
+
     def user_for_token(self, secret: str) -> WorkspaceUser | None:
-        """The user a personal access token stands for, if it is valid now."""
+        """The user a personal access token stands for, if it is valid now (snapshot only)."""
         snap = self._snapshot()
         token = snap.tokens.get(hash_token(secret))
         if token is None or not token.usable(time.time()):
             return None
         facts = snap.users.get(token.user_id)
         return None if facts is None else user_from_facts(facts, token.login_provider, token.id)
+
+    # -- sign-in links -----------------------------------------------------------------
+
+    async def _show_sign_in_page(self, handler: RequestHandler, secret: str) -> None:
+        """Answer a page load with ``?token=``: confirm who to become, or say why not."""
+        next_url = pages.link_target(handler)
+        user, problem = await self.lookup_token(secret)
+        if user is None:
+            assert problem is not None
+            pages.render_problem(handler, problem, next_url)
+            raise web.Finish()
+        current = self.get_user_cookie(handler)  # only to say who is signed in now
+        now = time.time()
+        person = pages.SignInPerson(
+            name=user.display_name,
+            email=user.email,
+            login_provider=user.login_provider,
+            roles=pages.roles_in_words(self._snapshot(), user.subject, now),
+        )
+        current_name = None
+        if isinstance(current, WorkspaceUser):
+            current_name = f"{current.display_name} ({current.email})"
+        pages.render_confirmation(handler, person, secret, next_url, current_name)
+        raise web.Finish()
+
+    def get_handlers(self) -> list[tuple[str, object]]:
+        """Jupyter's login and logout pages, plus the sign-in confirmation's POST."""
+        from .sign_in import SignInHandler  # it imports this module
+
+        return [*super().get_handlers(), ("/" + pages.SIGN_IN_PATH, SignInHandler)]
+
+    # -- new tokens --------------------------------------------------------------------
+
+    def new_token_expiry(self, user: WorkspaceUser, requested: datetime | None) -> datetime:
+        """The expiry of a token ``user`` creates now (see :mod:`.lifetime`).
+
+        Raises :class:`~..errors.InvalidInput` (400) for a requested expiry in the
+        past or beyond what the creator's credential and the maximum lifetime allow.
+        """
+        snap = self._snapshot()
+        credential: datetime | None = None
+        if user.token_id is not None:
+            token = snap.tokens_by_id.get(user.token_id)
+            if token is None or token.revoked:
+                raise web.HTTPError(
+                    401, "the token you signed in with was revoked", reason="revoked_token"
+                )
+            if token.expires_at is not None:
+                credential = datetime.fromtimestamp(token.expires_at, timezone.utc)
+        return lifetime.new_token_expiry(
+            requested,
+            datetime.now(timezone.utc),
+            timedelta(days=self.token_max_lifetime_days),
+            credential,
+        )
 
     def process_login_form(self, handler: RequestHandler) -> WorkspaceUser | None:
         """The login page accepts a personal access token in its password field."""
@@ -250,6 +413,37 @@ class WorkspaceIdentityProvider(IdentityProvider):
         with self.store.write(PROXY_ACTOR) as writer:
             writer.ensure_user(email, provider, email_verified=self.proxy_email_verified)
         return self._snapshot().user_named(email)
+
+
+def _refuse(handler: RequestHandler, message: str, reason: str) -> NoReturn:
+    """Answer 401 with ``{"message", "reason"}`` now, on any route (API, websocket, page).
+
+    Written here rather than raised as an ``HTTPError``: tornado logs an error's
+    request URI, which may hold the secret (Jupyter's access log scrubs it).
+    """
+    handler.set_status(401)
+    handler.set_header("Content-Type", "application/json")
+    web.RequestHandler.finish(handler, json.dumps({"message": message, "reason": reason}))
+    raise web.Finish()
+
+
+def _is_page(handler: RequestHandler) -> bool:
+    """A page for people (HTML), not the REST API or a websocket."""
+    return not isinstance(handler, (APIHandler, WebSocketHandler))
+
+
+def _is_page_load(handler: RequestHandler) -> bool:
+    return handler.request.method == "GET" and _is_page(handler)
+
+
+def _link_token(handler: RequestHandler) -> str:
+    """``?token=`` of the URL (the last one, as Jupyter reads it)."""
+    return str(handler.get_query_argument(pages.LINK_ARGUMENT, "")).strip()
+
+
+def _argument_token(handler: RequestHandler) -> str:
+    """A ``token`` in the URL or a form body: never a credential, only a hint for the 401."""
+    return str(handler.get_argument(pages.LINK_ARGUMENT, "")).strip()
 
 
 def _token_id_usable(snap: PolicySnapshot, user_id: int, token_id: Any) -> bool:

@@ -47,7 +47,8 @@ from tornado.websocket import WebSocketClosedError
 
 from ..identity.provider import WorkspaceUser
 from ..policy import PolicySnapshot, check_project
-from .frames import Incoming, Malformed, one_reading, packer_for
+from ..policy.lifecycle import check_kernel_shutdown
+from .frames import Incoming, Malformed, json_object, one_reading, packer_for
 from .judge import Access, Verdict, answers, judge
 from .notebooks import ConnectionNotebooks, MessageNotebooks
 
@@ -99,6 +100,7 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         self._fixed_parts: _Fixed | None = None
         self._is_v1: bool | None = None
         self._notebooks = ConnectionNotebooks()
+        self._pending_input: str | None = None  # msg_id of the input_request sent to us
 
     # -- opening -----------------------------------------------------------------------
 
@@ -192,7 +194,12 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         if not execute.allowed:
             return until, Access(False, False, execute.reason)
         write = check_project(snap, user.subject, project_id, WRITE, now)
-        return until, Access(write.allowed, True)
+        # shutting the kernel down: the same rule as DELETE /api/kernels/{id}
+        fixed = self._fixed
+        starter_of = getattr(fixed.kernels, "starter_of", None)
+        starter = None if starter_of is None else starter_of(fixed.kernel_id)
+        shutdown = check_kernel_shutdown(snap, user.subject, project_id, starter, now)
+        return until, Access(write.allowed, True, can_shut_down=shutdown.allowed)
 
     def revoke_if_lost(self) -> bool:
         """Close the socket when the user may no longer run code here; True if closed."""
@@ -254,10 +261,43 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         verdict = judge(incoming.channel, msg_type, content, metadata, access, notebooks)
         if execute:
             self._record_execution(verdict, content, metadata, notebooks)
+        if verdict.allowed and incoming.channel == "stdin":
+            refusal = self._answers_own_input(incoming, msg_type)
+            if refusal is not None:
+                self.log.info("dropped %s on stdin from %s: %s", msg_type, self._who, refusal)
+                return
         if verdict.allowed:
             self._forward(incoming, stream, access, content, metadata)
         else:
             self._refuse(incoming, msg_type, verdict, content)
+
+    # -- stdin ---------------------------------------------------------------------------
+
+    def _answers_own_input(self, incoming: Incoming, msg_type: str) -> str | None:
+        """None when this socket may answer the kernel's pending ``input()``, else why not.
+
+        The kernel sends ``input_request`` only to the socket whose ``execute_request``
+        is waiting (its zmq identity), but takes the next stdin message from any socket
+        as the answer. So an ``input_reply`` goes through only from the socket that
+        received the request, once, and (when it names one) to that request.
+        """
+        pending = self._pending_input
+        if msg_type != "input_reply":
+            return "only input replies are sent on stdin"
+        if pending is None:
+            return "the kernel asked this socket for no input"
+        parent = incoming.parent_header().get("msg_id")
+        if parent is not None and parent != pending:
+            return "the reply answers another input request"
+        self._pending_input = None
+        return None
+
+    def handle_outgoing_message(self, stream: str, outgoing_msg: list[Any]) -> None:
+        """Note an ``input_request`` sent to this socket, then send as usual."""
+        channel = stream if isinstance(stream, str) else getattr(stream, "channel", None)
+        if channel == "stdin":
+            self._pending_input = _input_request_id(self._fixed.session, outgoing_msg)
+        super().handle_outgoing_message(stream, outgoing_msg)
 
     def _forward(
         self,
@@ -370,6 +410,20 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
             )
         except Exception:
             self.log.exception("the execution audit failed")
+
+
+def _input_request_id(session: Session, msg_list: list[Any]) -> str | None:
+    """The ``msg_id`` of a kernel's stdin message when it is an ``input_request``."""
+    try:
+        _identities, parts = session.feed_identities(msg_list)
+        raw = parts[1]
+        header = json_object(raw if isinstance(raw, bytes) else raw.bytes, "the header")
+    except (ValueError, IndexError):  # Malformed is a ValueError
+        return None
+    msg_id = header.get("msg_id")
+    if header.get("msg_type") != "input_request" or not isinstance(msg_id, str):
+        return None
+    return msg_id
 
 
 class RevocationWatcher:

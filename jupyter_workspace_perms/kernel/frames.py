@@ -145,6 +145,14 @@ class Incoming:
             raise Malformed("the header has no msg_type")
         return value
 
+    def parent_header(self) -> dict[str, Any]:
+        """The message's parent header (parsed when asked: only stdin replies need it)."""
+        if self.msg is not None:
+            value: dict[str, Any] = self.msg["parent_header"]
+            return value
+        assert self.parts is not None
+        return json_object(self.parts[1], "the parent header")
+
     def part(self, index: int, name: str) -> dict[str, Any]:
         """The message's ``metadata`` (2) or ``content`` (3), parsed once."""
         if self.msg is not None:

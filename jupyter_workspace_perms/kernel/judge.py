@@ -12,10 +12,13 @@ Rules, by permission (never by role name):
 - with ``project:write`` everything does (as without this package);
 - with ``project:execute`` only, :data:`RULES` lists what may be sent: saved cells
   (or new ``parameters`` values, see :mod:`.cells`) without ``user_expressions``,
-  widget comm traffic, ``input_reply``, introspection, interrupt and restart.
-  Everything else is refused: the debugger (``debugInfo`` is answered by the
-  server, saying the debugger is not started), the shared command history, shell
-  requests on the control channel, unknown types.
+  widget comm traffic, ``input_reply``, introspection, interrupt and restart, and
+  a ``shutdown_request`` without restart from whoever may shut the kernel down
+  (``Access.can_shut_down``: the user who started it; the rule of
+  :mod:`..policy.lifecycle`, the same as on REST). Everything else is refused:
+  the debugger (``debugInfo`` is answered by the server, saying the debugger is
+  not started), the shared command history, shell requests on the control
+  channel, unknown types.
 
 Messages sent on ``iopub`` are refused for everyone: that channel only carries
 output from the kernel.
@@ -42,7 +45,7 @@ class Rule(Enum):
     allow = "allow"
     saved_code = "saved_code"  # execute_request: a saved cell or new parameter values
     widget_comm = "widget_comm"  # comm_open: only to jupyter.widget* targets
-    restart = "restart"  # shutdown_request: only with restart true
+    restart = "restart"  # shutdown_request: with restart true, or by who may shut down
     debug_info = "debug_info"  # debug_request: only debugInfo, answered by the server
 
 
@@ -88,7 +91,10 @@ USER_EXPRESSIONS = f"user expressions are code: sending them {NEEDS_WRITE}"
 COMM_TARGET = (
     f"only widget comms ({WIDGET_TARGET_PREFIX}*) may be opened; other comms need edit rights"
 )
-SHUTDOWN = f"shutting down a shared kernel {NEEDS_WRITE}; restarting is allowed"
+SHUTDOWN = (
+    f"shutting down a kernel another user started {NEEDS_WRITE}; "
+    "interrupting and restarting it are allowed"
+)
 NO_NOTEBOOK = (
     "Contributors can only run cells saved in the notebook; "
     "this kernel's notebook could not be read"
@@ -101,11 +107,16 @@ _REFUSAL_ORDER = {"cell_differs": 0, "not_saved": 1, "unknown_cell": 2}
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """What the sender may do on the kernel's project, from the policy at that moment."""
+    """What the sender may do on the kernel's project, from the policy at that moment.
+
+    ``can_shut_down``: whether they may end the kernel for everyone
+    (:func:`..policy.lifecycle.check_kernel_shutdown`).
+    """
 
     can_write: bool
     can_execute: bool
     refusal: str = NO_EXECUTE  # why not, when ``can_execute`` is false
+    can_shut_down: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +187,8 @@ def judge(
     rule = RULES.get((channel, msg_type))
     if rule is None:
         return _refused(channel, msg_type, *_refusal(channel, msg_type))
+    if rule is Rule.restart and access.can_shut_down:
+        return _allowed("shutdown", "may shut this kernel down")
     return _CHECKS[rule](channel, msg_type, content, metadata, notebooks)
 
 

@@ -68,16 +68,23 @@ def session_paths(session_manager: Any, kernel_id: str) -> list[str]:
 
 def session_os_path(root_dir: str, api_path: str) -> str | None:
     """``api_path`` joined to ``root_dir``, or None when the one path canonicalizer
-    (:func:`..paths.split_path`) refuses it.
+    (:func:`..paths.split_path`) refuses it or it is hidden.
 
-    Links are resolved later (:meth:`NotebookCache.lookup`), and the real path is
-    checked against the project's real folder.
+    A hidden path (a segment starting with ``.``) gives no notebook: runnable cells
+    come from a project's current notebooks only, never from a checkpoint
+    (``.ipynb_checkpoints/nb-checkpoint.ipynb`` still holds cells an Editor
+    deleted) or another hidden copy. The session routes refuse such paths; this
+    covers sessions that were made before. Links are resolved later
+    (:meth:`NotebookCache.lookup`), and the real path is checked against the
+    project's real folder.
     """
     try:
         parts = split_path(api_path)
     except PathRefused:
         return None
-    return os.path.join(root_dir, *parts) if parts else None
+    if not parts or any(part.startswith(".") for part in parts):
+        return None
+    return os.path.join(root_dir, *parts)
 
 
 def _key(st: os.stat_result) -> FileKey:
@@ -93,8 +100,12 @@ class Found:
     index: NotebookIndex | None
 
     def inside(self, real_folder: str) -> bool:
-        """Whether the notebook really lives inside ``real_folder`` (a real path)."""
-        return self.real_path.startswith(real_folder + os.sep)
+        """Whether the notebook really lives inside ``real_folder`` (a real path), and
+        not in a hidden place there (a link to a checkpoint counts as the checkpoint)."""
+        prefix = real_folder + os.sep
+        return self.real_path.startswith(prefix) and (
+            os.sep + "." not in self.real_path[len(prefix) - 1 :]
+        )
 
 
 class NotebookCache:

@@ -59,6 +59,7 @@ IGNORED_KEYS = frozenset({"trusted"})
 CONTRIBUTED_KEYS = frozenset({"id", "source", "metadata", "outputs", "execution_count"})
 OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error"})
 MAX_NAMED = 5  # cells named in one refusal message
+EXCERPT = 20  # characters of a cell's first line quoted in a refusal message
 
 
 class InvalidNotebook(ValueError):
@@ -68,8 +69,9 @@ class InvalidNotebook(ValueError):
 class MergeRefused(Exception):
     """The save changes more than outputs and parameter values.
 
-    ``cells`` are the ids of the offending cells; ``message`` names them with
-    their 1-based position, e.g. "cell 3 (id abc) was edited".
+    ``cells`` are the ids of the offending cells; ``message`` names them as people
+    see them: their 1-based position among all cells (markdown included) and their
+    first line, e.g. ``cell 3 ("forecast = [round(...") was edited``.
     """
 
     def __init__(self, cells: list[str], message: str) -> None:
@@ -135,17 +137,18 @@ class _Merge:
         self.sent_by_id = {c["id"]: (n, c) for n, c in enumerate(sent, start=1)}
         self.stored_ids = {c["id"] for c in stored}
         self.base_rank = {cell_id: n for n, cell_id in enumerate(base.order)}
-        self.problems: list[tuple[str, str]] = []  # (cell id, "cell 3 (id abc) was edited")
+        self.problems: list[tuple[str, str]] = []  # (cell id, 'cell 3 ("x = 1") was edited')
 
-    def refuse(self, cell_id: str, position: int, what: str) -> None:
-        self.problems.append((cell_id, f"cell {position} (id {cell_id}) {what}"))
+    def refuse(self, cell: Mapping[str, Any], position: int, what: str) -> None:
+        """Refuse ``cell`` (as the user has it), at ``position`` among all their cells."""
+        self.problems.append((cell["id"], f"cell {position} {_excerpt(cell)} {what}"))
 
     def run(self) -> list[dict[str, Any]]:
         """The merged cells in the stored order; problems are collected on the way."""
         merged = [m for m in (self.cell(c) for c in self.stored) if m is not None]
         for position, cell in enumerate(self.sent, start=1):
             if cell["id"] not in self.stored_ids and cell["id"] not in self.base.prints:
-                self.refuse(cell["id"], position, "was added")
+                self.refuse(cell, position, "was added")
         self.check_order()
         return merged
 
@@ -155,7 +158,7 @@ class _Merge:
         found = self.sent_by_id.get(cell_id)
         if found is None:
             if cell_id in self.base.prints:
-                self.refuse(cell_id, self.base_rank[cell_id] + 1, "was removed")
+                self.refuse(stored, self.base_rank[cell_id] + 1, "was removed")
             return _without_trust(stored)  # added by someone else meanwhile
         position, sent = found
         same_shape = _shape(stored) == _shape(sent)
@@ -165,20 +168,31 @@ class _Merge:
             return _without_trust(stored)  # changed by someone else meanwhile
         if same_shape and _parameters_only(stored, sent):
             return _take(stored, sent, position, source=normalize(_source(sent)))
-        self.refuse(cell_id, position, _what_changed(stored, sent))
+        self.refuse(sent, position, _what_changed(stored, sent))
         return None
 
     def check_order(self) -> None:
         """The cells the user saw and still sends must keep the order they saw."""
         rank = self.base_rank
-        common = [(n, c["id"]) for n, c in enumerate(self.sent, start=1) if c["id"] in rank]
-        kept = _in_order([rank[cell_id] for _, cell_id in common])
-        for position, cell_id in common:
-            if rank[cell_id] not in kept:
-                self.refuse(cell_id, position, "was moved")
+        common = [(n, c) for n, c in enumerate(self.sent, start=1) if c["id"] in rank]
+        kept = _in_order([rank[cell["id"]] for _, cell in common])
+        for position, cell in common:
+            if rank[cell["id"]] not in kept:
+                self.refuse(cell, position, "was moved")
 
 
 # -- cells ---------------------------------------------------------------------------------
+
+
+def _excerpt(cell: Mapping[str, Any]) -> str:
+    """The cell's first non-blank line, quoted and cut short: how people recognize it."""
+    source = normalize(_source(cell))
+    line = next((ln.strip() for ln in source.split("\n") if ln.strip()), "")
+    if not line:
+        return "(empty)"
+    if len(line) > EXCERPT:
+        line = line[:EXCERPT] + "..."
+    return f'("{line}")'
 
 
 def _cells(notebook: Mapping[str, Any], what: str) -> list[dict[str, Any]]:

@@ -74,17 +74,31 @@ def can_set_sso_provider(
     """May ``actor`` enforce ``provider`` (None lifts enforcement) on a workspace?
 
     Only the provider the actor is signed in with now may be enforced: to enforce
-    another, sign in with it first. So an Admin can never lock themselves out.
+    another, sign in with it first. So an Admin can never lock themselves out. Nor
+    can they lock out the owner: another Admin may enforce only the provider the
+    owner last signed in with (the owner may still enforce their own).
     """
     decision = check_workspace(snap, actor, workspace_id, "workspace:manage_settings", now)
-    if not decision.allowed or provider is None or provider == actor.login_provider:
+    if not decision.allowed or provider is None:
         return decision
-    return _refuse(
-        decision,
-        "sso_provider_mismatch",
-        f"you are signed in with {actor.login_provider}: you can enforce only that provider; "
-        f"to enforce {provider}, sign in with {provider} first",
-    )
+    if provider != actor.login_provider:
+        return _refuse(
+            decision,
+            "sso_provider_mismatch",
+            f"you are signed in with {actor.login_provider}: you can enforce only that "
+            f"provider; to enforce {provider}, sign in with {provider} first",
+        )
+    workspace = snap.workspaces[workspace_id]
+    owner = snap.users[workspace.owner_id]
+    if actor.user_id != owner.id and owner.login_provider != provider:
+        return _refuse(
+            decision,
+            "would_block_owner",
+            f"enforcing {provider} would lock out the owner of {workspace.slug}, "
+            f"{owner.username}, who signs in with {owner.login_provider}; ask them to sign in "
+            f"with {provider} first, or to enforce it themselves",
+        )
+    return decision
 
 
 def can_join(

@@ -100,14 +100,15 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "project:execute",
                 Role.contributor,
-                "Start, restart and interrupt kernels; run saved cells; change inputs; "
-                "save outputs.",
+                "Start kernels; restart and interrupt the project's kernels; shut down "
+                "kernels they started; run saved cells; change inputs; save outputs.",
                 viewers_can_execute=Role.viewer,
             ),
             _row(
                 "project:write",
                 Role.editor,
-                "Create, edit, rename and delete files; run any code; terminals when enabled.",
+                "Create, edit, rename and delete files; run any code; shut down any kernel "
+                "of the project; terminals when enabled.",
             ),
             _row(
                 "project:integrations",

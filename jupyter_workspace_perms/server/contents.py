@@ -8,6 +8,10 @@
 - A folder created directly in a workspace folder is a new project, whose creator
   becomes its project admin; renaming or deleting a project folder renames or
   forgets the project, so its grants stay with it.
+- Folders are copied by our own code (:mod:`.copies`), never ``shutil.copytree``: only from
+  inside a project, never into a workspace folder, without links, within limits, all or
+  nothing, off the event loop. Moving a project's folder directly into a workspace, or a
+  folder that is no project into a project, is refused too.
 
 The Authorizer has already decided whether the request may happen at all; this
 class shapes what it returns, keeps the policy in step with the folders, and
@@ -23,9 +27,12 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
+from jupyter_core.paths import is_hidden
 from jupyter_server import CallContext
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado import web
+from traitlets import Int
 
 from ..errors import WorkspacePermsError
 from ..identity.provider import WorkspaceUser
@@ -33,7 +40,17 @@ from ..paths import Level, Location, PathRefused, locate_in
 from ..policy import PolicySnapshot
 from ..policy.names import validate_project_name
 from ..store import PolicyStore
-from .authz.access import decide_location
+from .authz.access import decide_location, refused
+from .copies import (
+    COPY_ROOT,
+    CopyRefused,
+    CopyRules,
+    copy_folder,
+    entry_in,
+    ext_problem,
+    folder_copy_refusal,
+    move_refusal,
+)
 from .merge_save import NEEDS_WRITE, Bases, SaveLocks, merged
 
 # set while the base class builds a model: the entries it fetches with ``self.get`` for a
@@ -43,6 +60,15 @@ _LISTING: ContextVar[bool] = ContextVar("workspace_perms_listing", default=False
 
 class WorkspaceContentsManager(AsyncLargeFileManager):
     """Files on disk, shown and kept in step with the workspace policy."""
+
+    max_copy_entries = Int(
+        10_000,
+        config=True,
+        help="""Most files and folders one folder copy (``POST /api/contents`` with a
+        folder's ``copy_from``) may hold, hidden entries and checkpoints not counted. A
+        larger copy is refused with 413 before anything is written; the size limit is
+        ``max_copy_folder_size_mb``.""",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -119,11 +145,16 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         """``/api/resolvePath``: only paths the requesting user may read resolve.
 
         Without this, any member could learn which files exist in projects they
-        cannot see (the route's Authorizer label is the open ``api`` read).
+        cannot see (the route's Authorizer label is the open ``api`` read), or
+        which hidden files exist where they may read.
         """
         resolved: str | None = super().resolve_path(path)
+        if resolved is None:
+            return None
+        if not self.allow_hidden and is_hidden(self._get_os_path(resolved), self.root_dir):
+            return None  # as ``GET /api/contents`` answers: there is nothing to see
         found = self._request_user()
-        if resolved is None or found is None:
+        if found is None:
             return resolved
         return resolved if self._may(found[0].snapshot, found[1], resolved, "read") else None
 
@@ -251,6 +282,76 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         _valid_project_name(loc.project or "")
         return loc
 
+    # -- copies and new entries (see .copies) -----------------------------------------
+
+    async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
+        """Copy a file, or a folder from inside a project; never with ``shutil.copytree``.
+
+        A file: Jupyter's get and save, the save deciding the target again. A folder: the
+        root never; for the requesting user, decided again as the Authorizer did (read on
+        the source, a new folder in an existing folder of a project); then copied by
+        :func:`.copies.copy_folder` in a worker thread, all or nothing, and announced
+        with the same ``copy`` event as a file copy.
+        """
+        source = from_path.strip("/")
+        into = source.rpartition("/")[0] if to_path is None else to_path.strip("/")
+        found = self._request_user()
+        if found is not None and not self._may(found[0].snapshot, found[1], source, "read"):
+            raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
+        os_source = self._get_os_path(source)
+        if not os.path.isdir(os_source):
+            result: dict[str, Any] = await AsyncContentsManager.copy(self, from_path, to_path)
+            return result
+        if not source:
+            raise web.HTTPError(403, COPY_ROOT[1], reason=COPY_ROOT[0])
+        if not await self.dir_exists(into):
+            raise web.HTTPError(404, f"no such folder: {into!r}", reason="not_found")
+        if found is not None:
+            self._may_copy_folder(found[0].snapshot, found[1], source, into)
+        name = await self.increment_filename(
+            copy_pat.sub(".", source.rpartition("/")[2]), into, insert="-Copy"
+        )
+        rules = CopyRules(
+            self.max_copy_entries,
+            self.max_copy_folder_size_mb * 1024 * 1024,
+            f"{type(self).__name__}.max_copy_entries",
+            f"{type(self).__name__}.max_copy_folder_size_mb",
+            keep_hidden=self.allow_hidden,
+            skip_names=frozenset(
+                {".ipynb_checkpoints", str(getattr(self.checkpoints, "checkpoint_dir", ""))}
+            ),
+        )
+        work = (os_source, self._get_os_path(into), name, rules, source)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, copy_folder, *work)
+        except CopyRefused as e:
+            raise web.HTTPError(e.status, e.message, reason=e.reason) from None
+        new_path = f"{into}/{name}".strip("/")
+        self.emit(data={"action": "copy", "path": new_path, "source_path": from_path})
+        model: dict[str, Any] = await self.get(new_path, content=False)
+        return model
+
+    def _may_copy_folder(
+        self, snap: PolicySnapshot, user: WorkspaceUser, source: str, into: str
+    ) -> None:
+        """Refuse a folder copy the user may not make (see :func:`.copies.folder_copy_refusal`)."""
+        folder = self._location(snap, into)
+        decision = decide_location(snap, user.subject, entry_in(folder), "mkdir", time.time())
+        if not decision.allowed:
+            raise refused(decision)
+        problem = folder_copy_refusal(self._location(snap, source), folder)
+        if problem is not None:
+            raise web.HTTPError(403, problem[1], reason=problem[0])
+
+    async def new_untitled(self, path: str = "", type: str = "", ext: str = "") -> dict[str, Any]:
+        """A new untitled entry in the folder ``path``; ``ext`` must be a plain extension
+        (Jupyter appends it to the name, so a slash would create it elsewhere)."""
+        problem = ext_problem(ext)
+        if problem is not None:
+            raise web.HTTPError(400, problem, reason="invalid_ext")
+        result: dict[str, Any] = await super().new_untitled(path, type, ext)
+        return result
+
     async def rename_file(self, old_path: str, new_path: str) -> None:
         """Rename; a project folder's rename renames the project (in its workspace only)."""
         found = self._request_user()
@@ -267,6 +368,10 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
                     )
                 _valid_project_name(new.project or "")
             else:
+                directory = await self.dir_exists(old_path)
+                problem = move_refusal(old, new, directory)
+                if problem is not None:
+                    raise web.HTTPError(403, problem[1], reason=problem[0])
                 old = None
         await super().rename_file(old_path, new_path)
         if old is not None and found is not None:

@@ -19,26 +19,32 @@ upgrades included). Matching on the ancestry covers subclasses as well.
 Rules:
 
 - every gated request needs a workspace identity (403 ``no_identity`` otherwise;
-  anonymous requests keep Jupyter's own answer: 403, or the login page);
+  anonymous requests keep Jupyter's own answer: 403, or the login page), unless
+  its gate is listed in :data:`OPEN_WHEN` and the operator opened the route;
 - settings and workspaces (layouts) are stored **per user**, in
   ``<LabApp.user_settings_dir or workspaces_dir>/users/<sha256(username)[:16]>``
   (JupyterLab creates it on the first save): one user's theme, shortcuts or open
   files never reach another user; a user without stored settings gets the defaults
   (and the operator's ``overrides.json``), never the shared folder or someone else's;
 - the extension manager is read-only (listing is fine; installing runs pip);
-- the plugin manager and the build are server-wide: the Authorizer's ``server``
-  resource decides (server admins);
+- the plugin manager and building are server-wide: the Authorizer's ``server``
+  resource decides (server admins); reading the build status is open to every
+  signed-in user (JupyterLab asks on every page load, and it names no file);
 - Notebook's ``/tree`` and ``/notebooks`` pages redirect by whether a path exists:
   the Authorizer decides them as a ``contents`` read of that path;
-- ``/api/resolvePath?kernel=`` resolves any path of the OS relative to that
-  kernel's folder: only people who may run code in that kernel may ask.
+- ``/api/resolvePath?kernel=`` is answered by this extension's own handler
+  (:mod:`.resolver`), which filters the kernel's answer; should the stock handler
+  ever serve the route, the kernel scope is refused;
+- ``/metrics`` (jupyter_server's Prometheus counters of every workspace, which
+  checks only that someone is signed in) is for server admins; when the operator
+  turned ``ServerApp.authenticate_prometheus`` off, it stays open to anyone, as
+  they asked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, cast
 
@@ -48,7 +54,6 @@ from jupyter_server.base.handlers import JupyterHandler
 from tornado import httputil, web
 
 from ..identity.provider import WorkspaceUser
-from ..policy import check_project
 
 Gate = Callable[[JupyterHandler, WorkspaceUser], Awaitable[None]]
 
@@ -56,10 +61,14 @@ NO_IDENTITY = "no workspace identity: sign in with a personal access token"
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def user_key(user: WorkspaceUser) -> str:
+    """The name of a user's own folder: a hash, since usernames are emails."""
+    return hashlib.sha256(user.username.encode("utf-8")).hexdigest()[:16]
+
+
 def user_folder(base: str, user: WorkspaceUser) -> str:
-    """The user's own folder under ``base`` (a hash: usernames are emails)."""
-    digest = hashlib.sha256(user.username.encode("utf-8")).hexdigest()[:16]
-    return os.path.join(base, "users", digest)
+    """The user's own folder under ``base``."""
+    return os.path.join(base, "users", user_key(user))
 
 
 async def per_user_settings(handler: Any, user: WorkspaceUser) -> None:
@@ -97,32 +106,37 @@ async def server_admins_only(handler: Any, user: WorkspaceUser) -> None:
     await _ask(handler, user, action, "server")
 
 
+async def build_status_for_everyone(handler: Any, user: WorkspaceUser) -> None:
+    """Reading the build status is harmless (JupyterLab asks on every page load);
+    building and cancelling a build are the server admins'."""
+    if handler.request.method not in READ_METHODS:
+        await server_admins_only(handler, user)
+
+
+async def metrics_for_server_admins(handler: Any, user: WorkspaceUser) -> None:
+    """The server's counters cover every workspace: server admins only."""
+    await _ask(handler, user, "read", "server")
+
+
+def metrics_made_public(handler: Any) -> bool:
+    """The operator turned ``ServerApp.authenticate_prometheus`` off: anyone may scrape."""
+    return handler.settings.get("authenticate_prometheus", True) is False
+
+
 async def reads_its_path(handler: Any, user: WorkspaceUser) -> None:
     """A page that answers by whether its path exists: a ``contents`` read of that path."""
     await _ask(handler, user, "read", "contents")
 
 
-async def kernel_scope_for_runners(handler: Any, user: WorkspaceUser) -> None:
-    """``?kernel=`` resolves any OS path from the kernel's folder: runners of that kernel only.
-
-    Without it, the server's contents manager resolves the path, and it answers only
-    for files the user may read.
-    """
-    kernel_id = handler.get_query_argument("kernel", None)
-    if not kernel_id:
+async def kernel_scope_filtered(handler: Any, user: WorkspaceUser) -> None:
+    """``?kernel=`` makes the kernel resolve any OS path from its folder: only this
+    extension's handler (:mod:`.resolver`), which keeps what the user may read in the
+    kernel's project, may answer it. The server scope is the contents manager's,
+    which answers only for files the user may read."""
+    if getattr(type(handler), "workspace_perms_scoped_resolver", False) is True:
         return
-    project_of = getattr(handler.kernel_manager, "project_of", None)
-    project_id = None if project_of is None else project_of(kernel_id)
-    store = handler.settings.get("workspace_perms_store")
-    if project_id is None or store is None:
+    if handler.get_query_argument("kernel", None):
         raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
-    decision = check_project(
-        store.snapshot, user.subject, project_id, "project:execute", time.time()
-    )
-    if not decision.allowed:
-        if not decision.visible:
-            raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
-        raise web.HTTPError(403, decision.reason, reason=decision.code)
 
 
 async def _ask(handler: Any, user: WorkspaceUser, action: str, resource: str) -> None:
@@ -137,10 +151,15 @@ GATES: dict[str, Gate] = {
     "jupyterlab_server.workspaces_handler.WorkspacesHandler": per_user_workspaces,
     "jupyterlab.handlers.extension_manager_handler.ExtensionHandler": read_only_extensions,
     "jupyterlab.handlers.plugin_manager_handler.PluginHandler": server_admins_only,
-    "jupyterlab.handlers.build_handler.BuildHandler": server_admins_only,
+    "jupyterlab.handlers.build_handler.BuildHandler": build_status_for_everyone,
     "notebook.app.TreeHandler": reads_its_path,
     "notebook.app.NotebookHandler": reads_its_path,
-    "jupyter_server.services.api.handlers.PathResolverHandler": kernel_scope_for_runners,
+    "jupyter_server.services.api.handlers.PathResolverHandler": kernel_scope_filtered,
+    "jupyter_server.base.handlers.PrometheusMetricsHandler": metrics_for_server_admins,
+}
+# gate -> when its route is open without a workspace identity, as the operator configured
+OPEN_WHEN: dict[Gate, Callable[[Any], bool]] = {
+    metrics_for_server_admins: metrics_made_public,
 }
 
 
@@ -155,10 +174,14 @@ class GatedHandler(JupyterHandler):
         await ensure_async(cast(Any, super().prepare(*args, **kwargs)))
         if self._finished:  # redirected to the login page
             return
+        gate = type(self).workspace_perms_gate
+        made_public = OPEN_WHEN.get(gate)
+        if made_public is not None and made_public(self):
+            return
         user = self.current_user
         if not isinstance(user, WorkspaceUser):
             raise web.HTTPError(403, NO_IDENTITY, reason="no_identity")
-        await type(self).workspace_perms_gate(self, user)
+        await gate(self, user)
 
 
 _gated: dict[type[web.RequestHandler], type[web.RequestHandler]] = {}

@@ -1,10 +1,14 @@
 """Kernels bound to projects, and listings of kernels and sessions per user.
 
 A kernel is bound to one project when it starts, from its real working folder;
-a kernel that would start outside a project is refused. Routes that act on a
-kernel are authorized on that binding (see :mod:`.authz.targets`), never on a
-path a client sends later. Listings show only the kernels and sessions of
-projects the user may read.
+a kernel that would start outside a project is refused, and so is a kernel id
+chosen by the client (kernels start at ids the server picks). Routes that act
+on a kernel are authorized on that binding (see :mod:`.authz.targets`), never
+on a path a client sends later; the user who started each kernel is kept too,
+for the shutdown rule (:mod:`..policy.lifecycle`). Listings show only the
+kernels and sessions of projects where the user may run code: JupyterLab
+connects to every kernel and session it is shown, and a connection the user may
+not use would only hang (issue #10, item 11).
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from tornado import web
 
 from ..identity.provider import WorkspaceUser
 from ..paths import Level, PathRefused, locate_in
-from ..policy import PolicySnapshot, readable_project_ids
+from ..policy import PolicySnapshot, check_project, readable_project_ids
+
+EXECUTE = "project:execute"
 
 
-def readable_for_request(settings: Any) -> frozenset[int] | None:
-    """Projects the requesting user may read; None outside any request (server internals).
+def executable_for_request(settings: Any) -> frozenset[int] | None:
+    """Projects where the requesting user may run code; None outside any request
+    (server internals).
 
     A request without a workspace user gets the empty set: it sees nothing.
     """
@@ -35,7 +42,19 @@ def readable_for_request(settings: Any) -> frozenset[int] | None:
     user = getattr(handler, "current_user", None)
     if store is None or not isinstance(user, WorkspaceUser):
         return frozenset()
-    return readable_project_ids(store.snapshot, user.subject, time.time())
+    snap, now = store.snapshot, time.time()
+    return frozenset(
+        project_id
+        for project_id in readable_project_ids(snap, user.subject, now)
+        if check_project(snap, user.subject, project_id, EXECUTE, now).allowed
+    )
+
+
+def request_user_id() -> int | None:
+    """The id of the workspace user of the request being served, if any."""
+    handler = CallContext.get(CallContext.JUPYTER_HANDLER)
+    user = getattr(handler, "current_user", None)
+    return user.user_id if isinstance(user, WorkspaceUser) else None
 
 
 def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
@@ -56,11 +75,13 @@ def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
 
 
 class WorkspaceKernelManager(AsyncMappingKernelManager):
-    """Binds each kernel to the project of its working folder, and lists per user."""
+    """Binds each kernel to the project of its working folder, remembers who started
+    it, and lists per user."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bindings: dict[str, int] = {}
+        self.starters: dict[str, int] = {}  # kernel id -> id of the user who started it
 
     @property
     def _settings(self) -> Any:
@@ -71,12 +92,20 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
         """The project a running kernel is bound to."""
         return self.bindings.get(kernel_id)
 
+    def starter_of(self, kernel_id: str) -> int | None:
+        """The id of the user who started a running kernel (None: started by the server)."""
+        return self.starters.get(kernel_id)
+
     async def start_kernel(  # type: ignore[override]
         self, *, kernel_id: str | None = None, path: Any = None, **kwargs: Any
     ) -> str:
-        """Start (or reuse) a kernel; a new one must run inside a project."""
+        """Start (or reuse) a kernel; a new one must run inside a project, at an id the
+        server picks (a client-chosen id would name the connection file and could be
+        guessed or made to collide)."""
         if kernel_id is not None and kernel_id in self:
             return await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
+        if kernel_id is not None:
+            raise web.HTTPError(404, "no such kernel", reason="not_found")
         store = self._settings.get("workspace_perms_store")
         cwd = self.cwd_for_path(path or "")
         project_id = None if store is None else project_at(store.snapshot, self.root_dir, cwd)
@@ -86,6 +115,9 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
             )
         new_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         self.bindings[new_id] = project_id
+        starter = request_user_id()
+        if starter is not None:
+            self.starters[new_id] = starter
         return str(new_id)
 
     async def shutdown_kernel(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
@@ -96,32 +128,44 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
         finally:
             if not kwargs.get("restart"):
                 self.bindings.pop(str(kernel_id), None)
+                self.starters.pop(str(kernel_id), None)
 
     def list_kernels(self) -> list[dict[str, Any]]:
-        """Only kernels of projects the requesting user may read."""
+        """Only kernels of projects where the requesting user may run code."""
         kernels: list[dict[str, Any]] = super().list_kernels()
-        readable = readable_for_request(self._settings)
-        if readable is None:
+        usable = executable_for_request(self._settings)
+        if usable is None:
             return kernels
-        return [k for k in kernels if self.bindings.get(k["id"]) in readable]
+        return [k for k in kernels if self.bindings.get(k["id"]) in usable]
 
 
 class WorkspaceSessionManager(SessionManager):
     """Sessions listed per user; lookups for the Authorizer."""
 
-    def kernel_of_session(self, session_id: str) -> str | None:
-        """The kernel id of a session (synchronous: the Authorizer cannot await)."""
+    def kernel_at_path(self, path: str) -> str | None:
+        """The kernel of the session at exactly ``path`` (as ``session_exists`` compares),
+        if that kernel is running: ``POST /api/sessions`` then returns that session."""
+        row = self.cursor.execute("SELECT kernel_id FROM session WHERE path=?", (path,)).fetchone()
+        if row is None or row[0] not in self.kernel_manager:
+            return None
+        return str(row[0])
+
+    def session_row(self, session_id: str) -> tuple[str, str | None] | None:
+        """The kernel id and path of a session (synchronous: the Authorizer cannot await)."""
         row = self.cursor.execute(
-            "SELECT kernel_id FROM session WHERE session_id=?", (session_id,)
+            "SELECT kernel_id, path FROM session WHERE session_id=?", (session_id,)
         ).fetchone()
-        return None if row is None else str(row[0])
+        if row is None:
+            return None
+        return str(row[0]), row[1] if isinstance(row[1], str) else None
 
     async def list_sessions(self) -> list[dict[str, Any]]:
-        """Only sessions whose kernel belongs to a project the requesting user may read."""
+        """Only sessions whose kernel belongs to a project where the requesting user may
+        run code (the same rule as the kernel listing)."""
         sessions: list[dict[str, Any]] = await super().list_sessions()
         web_app = getattr(self.parent, "web_app", None)
-        readable = readable_for_request({} if web_app is None else web_app.settings)
-        if readable is None:
+        usable = executable_for_request({} if web_app is None else web_app.settings)
+        if usable is None:
             return sessions
         binder = getattr(self.kernel_manager, "project_of", lambda _k: None)
-        return [s for s in sessions if binder(s["kernel"]["id"]) in readable]
+        return [s for s in sessions if binder(s["kernel"]["id"]) in usable]

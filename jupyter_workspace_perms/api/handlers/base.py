@@ -52,7 +52,13 @@ NO_IDENTITY = (
 )
 # Decision codes that mean "against the rules" (409) rather than "not yours to do" (403).
 CONFLICT_CODES = frozenset(
-    {"owner_protected", "already_member", "sso_provider_mismatch", "domain_invites_unavailable"}
+    {
+        "owner_protected",
+        "already_member",
+        "sso_provider_mismatch",
+        "would_block_owner",
+        "domain_invites_unavailable",
+    }
 )
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ...errors import NotFound
+import os
+
+from ...errors import Conflict, NotFound
 from ...folders import folders_removed_on_error, make_folders
 from ...policy import (
     ProjectAccess,
@@ -46,6 +48,7 @@ class ProjectsHandler(WorkspacePermsHandler):
         def create(writer: PolicyWriter) -> None:
             with folders_removed_on_error() as created:
                 project = writer.create_project(ws.slug, name, access, creator)
+                _refuse_folder_with_files(self.root_dir, ws.slug, project.name)
                 created += make_folders(self.root_dir, [ws.slug, project.name])[1]
 
         await self.change(create, call.user)
@@ -132,6 +135,28 @@ class CollaboratorHandler(WorkspacePermsHandler):
         )
         self.set_status(204)
         self.finish()
+
+
+def _refuse_folder_with_files(root: str, slug: str, name: str) -> None:
+    """Refuse to adopt an existing folder that holds anything (hidden entries included).
+
+    A folder directly in a workspace that is no project holds files nobody may read (it
+    may come from an operator, an old bug or a kernel); registering it would hand them to
+    the creator and to every member. Through the REST API a project starts in a new or an
+    empty folder; operators adopt folders with ``jupyter workspace-perms project create``.
+    """
+    folder = os.path.join(root, slug, name)
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return  # make_folders creates it, or refuses a link or a file
+    with os.scandir(folder) as entries:
+        if next(entries, None) is None:
+            return
+    raise Conflict(
+        f"a folder {slug}/{name} already exists with files in it: the REST API creates "
+        "projects only in new or empty folders (an operator can adopt it with "
+        f"`jupyter workspace-perms project create {slug} {name}`)",
+        "folder_not_empty",
+    )
 
 
 default_handlers = [

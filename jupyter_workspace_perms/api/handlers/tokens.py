@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ...errors import NotFound
+from ...errors import Forbidden, NotFound
+from ...identity.provider import WorkspaceIdentityProvider
 from ...store import PolicyWriter, orm
 from ...timestamps import iso, parse_expiry
 from .base import Call, WorkspacePermsHandler, api, route
@@ -36,9 +37,18 @@ class TokensHandler(WorkspacePermsHandler):
 
     @api("tokens.create")
     async def post(self, call: Call) -> None:
-        """A new token for the caller, recording the provider of this sign-in."""
+        """A new token for the caller, recording the provider of this sign-in.
+
+        It never outlives the credential of this request, nor the server's maximum
+        token lifetime (``identity/lifetime.py``); without ``expires_at`` it gets
+        the latest expiry those allow.
+        """
         raw_expiry = call.body.get("expires_at")
-        expires_at = None if raw_expiry is None else parse_expiry(raw_expiry)
+        requested = None if raw_expiry is None else parse_expiry(raw_expiry)
+        provider = self.identity_provider
+        if not isinstance(provider, WorkspaceIdentityProvider):  # the extension refuses to start
+            raise Forbidden("tokens need the workspace identity provider", "no_identity")
+        expires_at = provider.new_token_expiry(call.user, requested)
         note = call.body.get("note", "")
         user = call.user
 

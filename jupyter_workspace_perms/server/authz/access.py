@@ -17,6 +17,8 @@ level's workspace or project. A missing entry is refused.
 
 from __future__ import annotations
 
+from tornado import web
+
 from ...paths import Level, Location
 from ...policy import Decision, PolicySnapshot, Subject, check_project, check_workspace
 
@@ -93,3 +95,13 @@ def decide_location(
     assert loc.project is not None
     project_id = snap.projects_by_name[(ws_id, loc.project)]
     return check_project(snap, subject, project_id, permission, now)
+
+
+def refused(decision: Decision) -> web.HTTPError:
+    """The error for a refused decision, for the Authorizer and for checks the contents
+    manager makes again after it: 404 when the user may not know the object (a private
+    project's files included: Admins may know its name, never anything in it), else 403
+    with the reason."""
+    if not decision.visible or decision.code == "private":
+        return web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
+    return web.HTTPError(403, decision.reason, reason=decision.code)

@@ -6,6 +6,15 @@ its arguments into concrete targets (paths from the URL and the body, kernels
 and their bound project) and asks the policy core about each. A refusal raises
 404 when the user may not know the object exists and 403 with the reason
 otherwise. Resources nobody listed are refused.
+
+Server-wide routes (config of the server, shutdown, posting events, terminals,
+language servers, JupyterLab plugins and builds) are for *server admins*: the
+usernames in ``server_admins``, or by default the Admins of the server's only
+workspace (see :meth:`WorkspaceAuthorizer.is_server_admin`). Two routes labelled
+server-wide are open to every signed-in user because what they serve is already
+per user: the event stream, when its handler filters events per recipient
+(:mod:`..events`), and config writes, when the config manager stores them per
+user (:mod:`..config`). With a stock handler or manager they stay server-admin only.
 """
 
 from __future__ import annotations
@@ -25,11 +34,12 @@ from ...policy import (
     PolicySnapshot,
     Subject,
     check_project,
-    holds_anywhere,
+    check_workspace,
     readable_project_ids,
 )
-from .access import decide_location
-from .targets import EXECUTE, Refusal, Target, targets_for
+from ...policy.lifecycle import check_kernel_shutdown
+from .access import decide_location, refused
+from .targets import EXECUTE, Refusal, Shutdown, Target, targets_for
 
 # resources of this extension's own REST API: its handlers decide each operation
 RESOURCE_PREFIX = "jupyter_workspace_perms:"
@@ -53,8 +63,14 @@ ANYWHERE = {
     ("sessions", "read"): "project:read",
     ("sessions", "write"): "project:execute",
 }
-# server-wide resources: only workspace Admins
+# server-wide resources: only server admins
 ADMIN_RESOURCES = {"config", "server", "events", "terminals", "lsp"}
+# (resource, action) -> the handler or manager attribute that makes it per user: then
+# open to every signed-in user, else server admins only
+PER_USER = {
+    ("events", "execute"): "workspace_perms_per_recipient",  # the event stream
+    ("config", "write"): "workspace_perms_per_user",  # PUT/PATCH /api/config/{section}
+}
 
 
 class WorkspaceAuthorizer(Authorizer):
@@ -65,12 +81,14 @@ class WorkspaceAuthorizer(Authorizer):
         default_value=None,
         allow_none=True,
         config=True,
-        help="""Usernames allowed on server-wide routes (server config writes, shutdown,
-        the event stream, terminals, language servers, JupyterLab plugins and builds).
-        Default None: the Admins of any workspace, which suits a server whose
-        workspaces only operators create. When
-        ``WorkspacePermsExtension.allow_workspace_creation`` is on and this is None,
-        nobody may use them (anyone could make themselves a workspace Admin).""",
+        help="""Usernames (emails) of the server admins, who may use server-wide routes:
+        shutdown, posting events, terminals, language servers, JupyterLab plugins and
+        builds, ``/metrics``, and the events of other extensions. Default None: the
+        Admins of the server's only workspace while there is exactly one workspace;
+        nobody once there are several (an Admin of one workspace must not act on the
+        others), nor when ``WorkspacePermsExtension.allow_workspace_creation`` is on
+        (anyone could make themselves a workspace Admin). Set it on any server with
+        several workspaces that needs server admins.""",
     )
     allowed_extension_resources = List(
         Unicode(),
@@ -95,6 +113,8 @@ class WorkspaceAuthorizer(Authorizer):
         if type(handler).__name__ == "IdentityHandler":
             return self._anywhere(handler, snap, user, action, resource, now)
         if (resource, action) in OPEN_RESOURCES or resource in self.allowed_extension_resources:
+            return True
+        if _per_user(handler, resource, action):
             return True
         if resource in ADMIN_RESOURCES:
             return self._admin_only(handler, snap, user, resource, now)
@@ -129,6 +149,12 @@ class WorkspaceAuthorizer(Authorizer):
         """
         if (resource, action) in OPEN_RESOURCES or resource in self.allowed_extension_resources:
             return True
+        if (resource, action) == ("events", "execute"):
+            return True  # this extension serves the stream per recipient (..events)
+        if (resource, action) == ("config", "write"):
+            manager = handler.settings.get("config_manager")
+            if _per_user_object(manager, resource, action):
+                return True
         if resource in ADMIN_RESOURCES:
             return self.is_server_admin(handler, snap, user, now)
         permission = ANYWHERE.get((resource, action))
@@ -158,12 +184,20 @@ class WorkspaceAuthorizer(Authorizer):
     def is_server_admin(
         self, handler: web.RequestHandler, snap: PolicySnapshot, user: WorkspaceUser, now: float
     ) -> bool:
-        """Whether ``user`` may use server-wide routes (see ``server_admins``)."""
+        """Whether ``user`` may use server-wide routes (see ``server_admins``).
+
+        Without a list, the Admins of the only workspace: with several workspaces, an
+        Admin of one would otherwise shut the server down, open a shell or read the
+        counters of all the others.
+        """
         if self.server_admins is not None:
             return user.username in self.server_admins
         if handler.settings.get("workspace_perms_allow_workspace_creation", False):
             return False
-        return holds_anywhere(snap, user.subject, ADMIN_PERMISSION, now)
+        if len(snap.workspaces) != 1:
+            return False
+        (workspace_id,) = snap.workspaces
+        return check_workspace(snap, user.subject, workspace_id, ADMIN_PERMISSION, now).allowed
 
     def _decide(
         self, snap: PolicySnapshot, subject: Subject, target: Target, now: float
@@ -173,16 +207,29 @@ class WorkspaceAuthorizer(Authorizer):
             return Decision(False, EXECUTE, refusal.code, note=refusal.message)
         if isinstance(target.where, Location):
             return decide_location(snap, subject, target.where, target.intent, now)
+        if isinstance(target.where, Shutdown):
+            shutdown = target.where
+            return check_kernel_shutdown(
+                snap, subject, shutdown.project_id, shutdown.started_by, now
+            )
         return check_project(snap, subject, target.where, target.intent, now)
 
 
+def _per_user(handler: web.RequestHandler, resource: str, action: str) -> bool:
+    """Whether the request's handler (or, for config, its manager) serves each user apart."""
+    if (resource, action) == ("config", "write"):
+        return _per_user_object(getattr(handler, "config_manager", None), resource, action)
+    return _per_user_object(handler, resource, action)
+
+
+def _per_user_object(obj: Any, resource: str, action: str) -> bool:
+    marker = PER_USER.get((resource, action))
+    return marker is not None and getattr(type(obj), marker, False) is True
+
+
 def _enforce(decision: Decision) -> None:
-    if decision.allowed:
-        return
-    # Admins may know a private project's name (REST API), never anything in it
-    if not decision.visible or decision.code == "private":
-        raise web.HTTPError(404, "not found (or not visible to you)", reason="not_found")
-    raise web.HTTPError(403, decision.reason, reason=decision.code)
+    if not decision.allowed:
+        raise refused(decision)
 
 
 def _snapshot(handler: Any) -> PolicySnapshot | None:

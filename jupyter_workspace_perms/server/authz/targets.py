@@ -10,12 +10,14 @@ they started (:mod:`..kernels`), never on a path a client sends later.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ...paths import Level, Location, PathRefused, locate_in
 from ...policy import PolicySnapshot
+from ..copies import entry_in, ext_problem, folder_copy_refusal, move_refusal
+from .fields import bad_request, json_object, object_field, refuse_legacy_notebook, string_field
 
 EXECUTE = "project:execute"
 READ = "project:read"
@@ -34,16 +36,30 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Shutdown:
+    """Shutting down a kernel bound to ``project_id`` that user ``started_by`` started
+    (decided by :func:`...policy.lifecycle.check_kernel_shutdown`)."""
+
+    project_id: int
+    started_by: int | None
+
+
+@dataclass(frozen=True)
 class Target:
     """One thing a request touches: ``intent`` at a location, a permission on a project,
-    or a :class:`Refusal`."""
+    shutting a kernel down, or a :class:`Refusal`."""
 
     intent: str
-    where: Location | int | Refusal  # a project id for kernels and sessions
+    where: Location | int | Shutdown | Refusal  # a project id for kernels and sessions
 
 
 OUTSIDE_PROJECTS = Refusal("outside_projects", "kernels start only inside a project folder")
 CROSS_PROJECT = Refusal("cross_project", "a session cannot join a kernel of another project")
+UNKNOWN = "not found (or not visible to you)"  # as the Authorizer answers what is invisible
+HIDDEN_PATH = Refusal(
+    "hidden_path",
+    "sessions run only notebooks at real project paths, not hidden files or checkpoints",
+)
 
 
 class Request:
@@ -62,12 +78,10 @@ class Request:
             raise PathRefused("paths must be strings")
         return locate_in(self.snap, self.root, raw, self.handler)
 
-    def body(self) -> dict[str, Any]:
-        """The JSON body (parsed once by Jupyter), or an empty dict."""
-        if not self.handler.request.body:
-            return {}
-        model = self.handler.get_json_body()
-        return model if isinstance(model, dict) else {}
+    def body(self, required: bool = False) -> dict[str, Any]:
+        """The JSON body as the handler will read it: an object, or ``{}`` when there is
+        none (400 when ``required``, or when it is anything but an object)."""
+        return json_object(self.handler, required) or {}
 
     def path_kwarg(self) -> str:
         """The path in the URL of contents-like routes."""
@@ -90,25 +104,46 @@ class Request:
         binder = getattr(self.handler.kernel_manager, "project_of", None)
         project_id = None if binder is None else binder(kernel_id)
         if project_id is None or project_id not in self.snap.projects:
-            raise PathRefused(f"kernel {kernel_id!r} is not bound to a project")
+            # answered as a kernel the user may not see: no probing for kernel ids
+            raise PathRefused(UNKNOWN, "not_found")
         return int(project_id)
+
+    def kernel_starter(self, kernel_id: str) -> int | None:
+        """The id of the user who started a kernel (None: nobody known)."""
+        finder = getattr(self.handler.kernel_manager, "starter_of", None)
+        return None if finder is None else finder(kernel_id)
+
+    def session(self, session_id: str) -> tuple[str, str | None]:
+        """A session's kernel id and path; an unknown session is refused (404)."""
+        finder = getattr(self.handler.session_manager, "session_row", None)
+        row = None if finder is None else finder(session_id)
+        if row is None:
+            raise PathRefused(UNKNOWN, "not_found")
+        kernel_id, path = row
+        return str(kernel_id), path if isinstance(path, str) else None
+
+    def kernel_at_path(self, raw: str) -> str | None:
+        """The running kernel of the session at exactly ``raw``, which ``POST
+        /api/sessions`` returns instead of making a new one."""
+        finder = getattr(self.handler.session_manager, "kernel_at_path", None)
+        if finder is None:
+            raise PathRefused("sessions are not managed by jupyter_workspace_perms")
+        found = finder(raw)
+        return None if found is None else str(found)
 
 
 def _child(loc: Location, directory: bool) -> tuple[str, Location]:
     """The intent and location of a new entry created inside the folder ``loc``."""
-    if loc.level is Level.workspace:
-        return ("mkdir" if directory else "create"), Location(
-            loc.path + "/?", Level.workspace_file, loc.workspace, None
-        )
-    if loc.level in (Level.project, Level.project_file):
-        return ("mkdir" if directory else "create"), Location(
-            loc.path + "/?", Level.project_file, loc.workspace, loc.project
-        )
-    return "create", loc  # refused by the access table (root, outside, …)
+    return ("mkdir" if directory else "create"), entry_in(loc)
 
 
 def contents(req: Request) -> list[Target]:
-    """``/api/contents``: the URL path, plus ``copy_from`` and rename targets from the body."""
+    """``/api/contents``: the URL path, plus ``copy_from`` and rename targets from the body.
+
+    Each request is decided on what Jupyter will really create: a PUT with an empty body
+    on a folder makes a new file inside it, a POST a new entry inside the URL folder (or,
+    for a file copy, at the URL itself), a copy what its source is (``type`` is ignored).
+    """
     loc = req.locate(req.path_kwarg())
     method = req.method
     if method in ("GET", "HEAD"):
@@ -116,26 +151,71 @@ def contents(req: Request) -> list[Target]:
     if method == "DELETE":
         return [Target("remove", loc)]
     if method == "PUT" and req.exists(loc):
+        if _is_dir(req, loc) and not req.body():
+            return [Target(*_child(loc, False))]  # Jupyter makes an untitled file inside
         # a save: decided from the path, so a large body is parsed once (by the handler)
         return [Target(save_intent(loc), loc)]
-    body = req.body()
+    body = req.body()  # Jupyter 500s on other shapes: refused
     if method == "PATCH":
         new_path = body.get("path")
         if new_path is None:
             return [Target("write", loc)]
-        directory = os.path.isdir(os.path.join(req.root, loc.path))
-        return [
-            Target("remove", loc),
-            Target("mkdir" if directory else "create", req.locate(new_path)),
-        ]
+        directory = _is_dir(req, loc)
+        new = req.locate(new_path)
+        targets = [Target("remove", loc), Target("mkdir" if directory else "create", new)]
+        problem = move_refusal(loc, new, directory)
+        return targets if problem is None else [*targets, Target("refuse", Refusal(*problem))]
     if method == "POST":
-        targets = []
-        if body.get("copy_from") is not None:
-            targets.append(Target("read", req.locate(body["copy_from"])))
-        intent, child = _child(loc, body.get("type") == "directory")
-        return [*targets, Target(intent, child)]
+        copy_from = body.get("copy_from")
+        if copy_from:  # "" and null make a new untitled entry, as in Jupyter
+            return _copy(req, loc, copy_from)
+        return _untitled(req, loc, body)
     # PUT of a new path: create a file or a folder
     return [Target("mkdir" if body.get("type") == "directory" else "create", loc)]
+
+
+def _is_dir(req: Request, loc: Location) -> bool:
+    return os.path.isdir(os.path.join(req.root, loc.path))
+
+
+def _untitled(req: Request, loc: Location, body: Mapping[str, Any]) -> list[Target]:
+    """``POST`` without ``copy_from``: a new untitled file, notebook or folder in ``loc``.
+
+    Jupyter appends ``ext`` to the new name, so only a plain extension is accepted: the new
+    entry is then a child of ``loc``, which is what is decided.
+    """
+    kind = body.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise bad_request("type must be a string: file, notebook or directory", "invalid_type")
+    problem = ext_problem(body.get("ext", ""))
+    if problem is not None:
+        raise bad_request(problem, "invalid_ext")
+    if req.exists(loc) and not _is_dir(req, loc):
+        return [Target("write", loc)]  # Jupyter refuses a POST to a file (400)
+    return [Target(*_child(loc, kind == "directory"))]
+
+
+def _copy(req: Request, loc: Location, copy_from: Any) -> list[Target]:
+    """``POST {"copy_from": ...}``: read on the source; the source decides what is made.
+
+    A file is copied into the URL folder under a free name, or to the URL itself when it
+    does not exist (``create`` there). A folder (see :mod:`..copies`) only from inside a
+    project, into an existing folder of a project (``mkdir`` there); the contents manager
+    copies it and decides again.
+    """
+    if not isinstance(copy_from, str):
+        raise bad_request("copy_from must be a path (a string)", "invalid_copy_from")
+    source = req.locate(copy_from)
+    targets = [Target("read", source)]
+    if req.exists(loc) and not _is_dir(req, loc):
+        return [*targets, Target("write", loc)]  # Jupyter refuses a POST to a file (400)
+    if not _is_dir(req, source):
+        if _is_dir(req, loc):
+            return [*targets, Target(*_child(loc, False))]
+        return [*targets, Target("create", loc)]
+    targets.append(Target(*_child(loc, True)))
+    problem = folder_copy_refusal(source, loc)
+    return targets if problem is None else [*targets, Target("refuse", Refusal(*problem))]
 
 
 def save_intent(loc: Location) -> str:
@@ -178,44 +258,129 @@ def no_file(req: Request) -> list[Target]:
 
 
 def kernels(req: Request) -> list[Target]:
-    """Kernels: start needs execute where the kernel will run; the rest, its bound project."""
+    """Kernels: start needs execute where the kernel will run; the rest, its bound project.
+
+    Its model, interrupt, restart and its websocket need ``project:execute`` there;
+    shutting it down, the shutdown rule (:class:`Shutdown`).
+    """
     kernel_id = req.handler.path_kwargs.get("kernel_id")
     if kernel_id is None:  # /api/kernels
         if req.method == "GET":
-            return []  # the listing shows only the user's kernels
-        body = req.body()
-        targets = _run_in(req, req.locate(body.get("path") or ""))
-        chosen = body.get("kernel_id")  # a running kernel's id makes "start" reuse it
-        if chosen is not None and req.kernel_bound(str(chosen)):
-            targets.append(Target(EXECUTE, req.kernel_project(str(chosen))))
-        return _same_project(targets)
+            return []  # the listing shows only kernels the user may run code in
+        return _start_kernel(req)
     project_id = req.kernel_project(kernel_id)
-    return [Target(READ if req.action == "read" else EXECUTE, project_id)]
+    if req.method == "DELETE":
+        return [_shutdown(req, kernel_id, project_id)]
+    return [Target(EXECUTE, project_id)]
+
+
+def _start_kernel(req: Request) -> list[Target]:
+    """``POST /api/kernels``: ``path`` is the kernel's folder; a ``kernel_id`` must name a
+    running kernel the user may use (Jupyter then returns it instead of starting one)."""
+    model = req.body()
+    string_field(model, "name", "the kernel name", "bad_kernel_name")
+    path = string_field(model, "path", "path", "bad_path")
+    targets = _run_in(req, req.locate(path or ""))
+    chosen = string_field(model, "kernel_id", "kernel_id", "bad_kernel_id")
+    if chosen is not None:
+        targets.append(Target(EXECUTE, req.kernel_project(chosen)))
+    return _finish(targets)
 
 
 def sessions(req: Request) -> list[Target]:
-    """Sessions: the notebook's project, and the same project for any kernel named."""
+    """Sessions, decided from every body field Jupyter's handlers read (:mod:`.fields`).
+
+    Reading one needs ``project:execute`` on its kernel's project; deleting one shuts
+    its kernel down (the shutdown rule); creating and changing one, see
+    :func:`_new_session` and :func:`_change_session`.
+    """
     session_id = req.handler.path_kwargs.get("session_id")
-    if session_id is None and req.method == "GET":
-        return []  # the listing shows only the user's sessions
-    body = req.body()
-    targets = []
-    if session_id is not None:
-        kernel_id = _session_kernel(req, session_id)
-        bound = req.kernel_project(kernel_id)
-        targets.append(Target(READ if req.method == "GET" else EXECUTE, bound))
-        if req.method != "PATCH":
-            return targets
-    path = body.get("path")
-    if path is not None:
-        targets += _run_in(req, req.locate(path))
-    kernel = body.get("kernel")
-    named_kernel = kernel.get("id") if isinstance(kernel, dict) else None
-    if named_kernel:
-        targets.append(Target(EXECUTE, req.kernel_project(str(named_kernel))))
-    if session_id is None and path is None:
-        raise PathRefused("sessions need the path of a file in a project")
-    return _same_project(targets)
+    if session_id is None:
+        if req.method == "GET":
+            return []  # the listing shows only sessions the user may run code in
+        return _new_session(req)
+    kernel_id, before_path = req.session(session_id)
+    bound = req.kernel_project(kernel_id)
+    if req.method == "DELETE":
+        return [_shutdown(req, kernel_id, bound)]
+    if req.method != "PATCH":
+        return [Target(EXECUTE, bound)]
+    return _change_session(req, kernel_id, before_path, bound)
+
+
+def _session_body(req: Request) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+    """A session body Jupyter reads as we do: an object without the legacy ``notebook``
+    key, string (or null) names and types; and its ``kernel`` object, if any."""
+    model = req.body(required=True)
+    assert model is not None
+    refuse_legacy_notebook(model)
+    string_field(model, "name", "the session name", "bad_name")
+    string_field(model, "type", "the session type", "bad_type")
+    if "kernel" not in model:
+        return model, None
+    kernel = object_field(model, "kernel", "kernel", "bad_kernel")
+    string_field(kernel, "name", "kernel.name", "bad_kernel_name")
+    string_field(kernel, "id", "kernel.id", "bad_kernel_id")
+    return model, kernel
+
+
+def _new_session(req: Request) -> list[Target]:
+    """``POST /api/sessions``: execute at ``path``; a session already at that exact path
+    is returned whatever the body says, so execute on its kernel's project too; a
+    ``kernel.id`` must be a running kernel the user may use."""
+    model, kernel = _session_body(req)
+    if "path" not in model:
+        raise bad_request("sessions need the path of a file in a project", "missing_path")
+    path = model["path"]
+    if not isinstance(path, str):
+        raise bad_request("path must be a string", "bad_path")
+    targets = _session_at(req, path)
+    existing = req.kernel_at_path(path)
+    if existing is not None:
+        targets.append(Target(EXECUTE, req.kernel_project(existing)))
+    kernel_id = None if kernel is None else kernel.get("id")
+    if kernel_id is not None:
+        targets.append(Target(EXECUTE, req.kernel_project(kernel_id)))
+    return _finish(targets)
+
+
+def _change_session(
+    req: Request, kernel_id: str, before_path: str | None, bound: int
+) -> list[Target]:
+    """``PATCH /api/sessions/{id}``: execute on the session's kernel; a new ``path`` as
+    for a new session; a new ``kernel.id`` must be usable and a ``kernel.name`` starts a
+    kernel at the session's current (old) path; either shuts the old kernel down."""
+    model, kernel = _session_body(req)
+    targets = [Target(EXECUTE, bound)]
+    if "path" in model:
+        path = model["path"]
+        if not isinstance(path, str):
+            raise bad_request("path must be a string", "bad_path")
+        targets += _session_at(req, path)
+    new_id = None if kernel is None else kernel.get("id")
+    new_name = None if kernel is None else kernel.get("name")
+    if new_id is not None:
+        targets.append(Target(EXECUTE, req.kernel_project(new_id)))
+        if new_id != kernel_id:
+            targets.append(_shutdown(req, kernel_id, bound))
+    elif new_name is not None:
+        targets += _session_at(req, before_path or "")
+        targets.append(_shutdown(req, kernel_id, bound))
+    return _finish(targets)
+
+
+def _session_at(req: Request, raw: str) -> list[Target]:
+    """A session's path: execute on its project, never a hidden path (a checkpoint would
+    make a notebook's old cells runnable again)."""
+    loc = req.locate(raw)
+    targets = _run_in(req, loc)
+    if any(part.startswith(".") for part in loc.path.split("/")):
+        targets.append(Target("refuse", HIDDEN_PATH))
+    return targets
+
+
+def _shutdown(req: Request, kernel_id: str, project_id: int) -> Target:
+    return Target("shutdown", Shutdown(project_id, req.kernel_starter(kernel_id)))
 
 
 def _run_in(req: Request, loc: Location) -> list[Target]:
@@ -226,20 +391,17 @@ def _run_in(req: Request, loc: Location) -> list[Target]:
     return [Target(EXECUTE, _project_id(req, loc))]
 
 
-def _same_project(targets: list[Target]) -> list[Target]:
-    """Refuse (after the other checks) a request that ties two projects' kernels together."""
-    projects = {t.where for t in targets if isinstance(t.where, int)}
+def _finish(targets: list[Target]) -> list[Target]:
+    """The checks first, then the refusals: a request that ties two projects' kernels
+    together, and the rules broken whatever the role (so what the user may not see
+    stays unknown: 404 before 403)."""
+    checks = [t for t in targets if not isinstance(t.where, Refusal)]
+    refusals = [t for t in targets if isinstance(t.where, Refusal)]
+    projects = {t.where for t in checks if isinstance(t.where, int)}
+    projects |= {t.where.project_id for t in checks if isinstance(t.where, Shutdown)}
     if len(projects) > 1:
-        return [*targets, Target("refuse", CROSS_PROJECT)]
-    return targets
-
-
-def _session_kernel(req: Request, session_id: str) -> str:
-    finder = getattr(req.handler.session_manager, "kernel_of_session", None)
-    kernel_id = None if finder is None else finder(session_id)
-    if kernel_id is None:
-        raise PathRefused(f"no session {session_id!r}")
-    return str(kernel_id)
+        refusals.insert(0, Target("refuse", CROSS_PROJECT))
+    return [*checks, *refusals]
 
 
 def _project_id(req: Request, loc: Location) -> int:

@@ -1,0 +1,81 @@
+"""The fixtures most tests share, loaded as a pytest plugin by ``tests/conftest.py``.
+
+- ``wsp_db_url``: a fresh SQLite policy database outside ``root_dir``;
+- ``wsp_store``: a :class:`PolicyStore` on it, as the CLI or another server would open it;
+- ``wsp_world``: the sample world (:mod:`tests.helpers.world`) and a token per person;
+- ``jp_server_config``: a real Jupyter server with the extension enabled on that database;
+- ``wsp_fetch``: ``jp_fetch`` that signs in as one of the world's people;
+- ``api``: requests to ``/api/workspace-perms/`` as the world's people (:mod:`tests.helpers.api`);
+- ``http``: requests to any route with the URL path sent as given (:mod:`tests.helpers.http`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_workspace_perms.store import PolicyStore
+from tests.helpers.api import Api
+from tests.helpers.http import Http
+from tests.helpers.world import World, build_world, server_config
+
+Fetch = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+def wsp_db_url(tmp_path: Path) -> str:
+    """A SQLite URL in a folder beside (never inside) the server's root_dir."""
+    db_dir = tmp_path / "policy-db"
+    db_dir.mkdir()
+    return f"sqlite:///{db_dir / 'policy.sqlite'}"
+
+
+@pytest.fixture
+def wsp_store(wsp_db_url: str) -> Iterator[PolicyStore]:
+    """A store opened on the test database (schema created at head)."""
+    store = PolicyStore(db_url=wsp_db_url).open()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def wsp_world(wsp_store: PolicyStore, jp_root_dir: Path) -> World:
+    """Workspace ``acme`` with one member per role, a guest and three projects."""
+    return build_world(wsp_store, jp_root_dir)
+
+
+@pytest.fixture
+def jp_server_config(wsp_db_url: str) -> dict[str, Any]:
+    """A server with the extension enabled on the test database."""
+    return server_config(wsp_db_url)
+
+
+@pytest.fixture
+def wsp_fetch(wsp_world: World, jp_fetch: Fetch) -> Fetch:
+    """``await wsp_fetch("admin", "api", "workspace-perms", "me")``: a request as one person."""
+
+    async def fetch(who: str | None, *parts: str, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}))
+        if who is not None:
+            headers.update(wsp_world.auth(who))
+        else:
+            headers["Authorization"] = ""
+        kwargs.setdefault("raise_error", False)
+        return await jp_fetch(*parts, headers=headers, **kwargs)
+
+    return fetch
+
+
+@pytest.fixture
+def api(wsp_fetch: Fetch, wsp_world: World, jp_serverapp: Any) -> Api:
+    """``await api("admin", "GET", "workspaces/acme")`` against the real server."""
+    return Api(wsp_fetch, wsp_world, jp_serverapp.web_app.settings["workspace_perms_store"])
+
+
+@pytest.fixture
+def http(wsp_world: World, http_server_client: Any, jp_base_url: str) -> Http:
+    """``await http("editor", "GET", "api/contents/acme/public")`` against the real server."""
+    return Http(http_server_client, jp_base_url, wsp_world)
