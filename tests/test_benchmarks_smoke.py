@@ -170,3 +170,43 @@ def test_kernel_hook_filter_and_round_trip_quick_run_reports(tmp_path: Path) -> 
     rounds = sections["round_trip"]["data"]["sides"]
     assert {key: len(r) for key, r in rounds.items()} == {"hook": 2, "no_hook": 2, "stock": 2}
     assert all(len(r["ms"]) == 20 for side in rounds.values() for r in side)
+
+
+@pytest.mark.server
+def test_lab_load_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """Two JupyterLab servers, with and without the extension, each loaded twice in Chromium:
+    exits 0 and prints the table, the target line and the bundle's size."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _missing("Playwright for Python is not installed (pip install playwright)")
+    if not Path(os.environ.get("WORKSPACE_PERMS_CHROMIUM", "/usr/bin/chromium")).exists():
+        _missing("Chromium is not installed (apt-get install chromium)")
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/lab_load.py", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = "| side | rounds | median s | p90 s | min s | max s | requests | transferred kB "
+    assert any(ln.startswith(header) for ln in lines), done.stdout
+    for side in ("stock", "extension (Contributor)"):
+        assert any(ln.startswith(f"| {side} | 2 |") for ln in lines), done.stdout
+    line = next((ln for ln in lines if "TARGET lab load extension/stock" in ln), None)
+    assert line is not None and ("PASS" in line or "FAIL" in line), done.stdout
+    assert any("INFO lab extension bundle" in ln and "largest chunk" in ln for ln in lines)
+    assert "load average" in done.stdout
+    rounds = json.loads(out.read_text())["rounds"]
+    assert sorted(r["side"] for r in rounds) == ["extension", "extension", "stock", "stock"]
+    assert all(r["marks"]["done"] > 0 for r in rounds)
+
+
+def _missing(message: str) -> None:
+    """A missing browser fails the run under ``CI=true`` and skips elsewhere."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)

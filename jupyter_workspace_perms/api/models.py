@@ -15,6 +15,7 @@ from ..policy import (
     ProjectFacts,
     Role,
     WorkspaceFacts,
+    project_listing,
     project_role,
     visible_projects,
     workspace_role,
@@ -48,12 +49,16 @@ def identity(user: WorkspaceUser) -> Model:
 def project_summary(
     snap: PolicySnapshot, listing: ProjectListing, settings: frozenset[str]
 ) -> Model:
-    """A project as one user may list it."""
+    """A project as one user may list it, with where their role comes from (so the lab
+    extension can say "Contributor, through a grant until …")."""
     project = listing.project
+    grant = listing.grant
     return {
         "name": project.name,
         "access": project.access.value,
         "role": _role(listing.role),
+        "source": listing.source or None,
+        "grant_expires_at": None if grant is None else iso(grant.expires_at),
         "name_only": listing.name_only,
         "creator": _username(snap, project.creator_id),
         "permissions": []
@@ -67,8 +72,12 @@ def project_detail(
 ) -> Model:
     """A project, the caller's role on it and its collaborators."""
     workspace = snap.workspaces[project.workspace_id]
-    role = project_role(snap, user.subject, project, now).role
-    listing = ProjectListing(project, role, False)
+    resolution = project_role(snap, user.subject, project, now)
+    listing = (
+        ProjectListing(project, None, False)
+        if resolution.role is None
+        else project_listing(project, resolution)
+    )
     collaborators = []
     for user_id in snap.grantees_of.get(project.id, ()):
         grant = snap.grants[(project.id, user_id)]
@@ -133,7 +142,22 @@ def workspace_detail(snap: PolicySnapshot, user: WorkspaceUser, ws: WorkspaceFac
         "domain_invites_reason": eligibility.reason,
         "domain_invites_message": eligibility.message,
         "sso_provider_offer": user.login_provider,
+        "sso_offer_would_block": sso_offer_would_block(snap, ws, user.login_provider),
     }
+
+
+def sso_offer_would_block(snap: PolicySnapshot, ws: WorkspaceFacts, provider: str) -> list[str]:
+    """Members who last signed in with another provider than ``provider``, by username.
+
+    Enforcing ``provider`` would take their workspace access away (guests keep their
+    grants), so the settings page names them before an Admin decides. Members and their
+    providers are listed to every reader anyway.
+    """
+    return sorted(
+        snap.users[user_id].username
+        for user_id in snap.members_of.get(ws.id, ())
+        if snap.users[user_id].login_provider != provider
+    )
 
 
 def member(person: PersonListing) -> Model:

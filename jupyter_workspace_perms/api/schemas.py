@@ -44,6 +44,8 @@ INT: Schema = {"type": "integer"}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 ROLE: Schema = {"type": "string", "enum": ROLE_NAMES}
 ACCESS: Schema = {"type": "string", "enum": ACCESS_NAMES}
+# where a project role comes from (policy.decisions.RoleResolution.source, when it has a role)
+ROLE_SOURCE: Schema = {"type": "string", "enum": ["membership", "grant", "membership+grant"]}
 SLUG: Schema = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}
 PROJECT_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 127}
 PROVIDER: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
@@ -89,6 +91,8 @@ SCHEMAS: dict[str, Schema] = {
             "name": STRING,
             "access": ACCESS,
             "role": nullable(ROLE),
+            "source": nullable(ROLE_SOURCE),
+            "grant_expires_at": nullable(TIMESTAMP),
             "name_only": BOOL,
             "creator": nullable(STRING),
             "permissions": _permissions(PROJECT_PERMISSIONS),
@@ -103,6 +107,8 @@ SCHEMAS: dict[str, Schema] = {
             "workspace": STRING,
             "access": ACCESS,
             "role": nullable(ROLE),
+            "source": nullable(ROLE_SOURCE),
+            "grant_expires_at": nullable(TIMESTAMP),
             "name_only": BOOL,
             "creator": nullable(STRING),
             "permissions": _permissions(PROJECT_PERMISSIONS),
@@ -116,7 +122,7 @@ SCHEMAS: dict[str, Schema] = {
             "projects": {"type": "array", "items": ref("ProjectSummary")},
         }
     ),
-    "Joinable": obj({"slug": STRING, "name": STRING, "invite_domain": STRING}),
+    "Joinable": obj({"slug": STRING, "name": STRING, "invite_domain": STRING, "role": ROLE}),
     "Me": obj(
         {
             "identity": ref("Identity"),
@@ -141,6 +147,7 @@ SCHEMAS: dict[str, Schema] = {
             "domain_invites_reason": nullable(STRING),
             "domain_invites_message": nullable(STRING),
             "sso_provider_offer": STRING,
+            "sso_offer_would_block": {"type": "array", "items": STRING},
         }
     ),
     "WorkspacePatch": {

@@ -159,7 +159,13 @@ def _render(handler: Any, status: int, **values: Any) -> None:
     # nobody is signed in by this response (and page.html asks whether someone is)
     handler.current_user = handler._jupyter_current_user = None
     template = handler.settings["jinja2_env"].from_string(_PAGE)
-    html = template.render(**handler.template_namespace, **values)
+    namespace = {
+        **handler.template_namespace,
+        # the page shows where the link pointed (/lab, /tree, …), whose handlers serve
+        # their own static files: the page's styles, icon and logo are the server's
+        "static_url": lambda path, **kw: RequestHandler.static_url(handler, path, **kw),
+    }
+    html = template.render(**namespace, **values)
     handler.set_status(status)
     handler.set_header("Content-Type", "text/html; charset=UTF-8")
     # the URL holds a secret: keep it out of caches, frames and other sites' Referer

@@ -64,6 +64,11 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
         ("control", "interrupt_request"): Rule.allow,
         ("control", "kernel_info_request"): Rule.allow,
         ("control", "shutdown_request"): Rule.restart,
+        # subshells (JupyterLab sends each comm target's messages on one): making one
+        # runs no code, and what is sent on it is judged like anything on shell
+        ("control", "create_subshell_request"): Rule.allow,
+        ("control", "delete_subshell_request"): Rule.allow,
+        ("control", "list_subshell_request"): Rule.allow,
         ("control", "debug_request"): Rule.debug_info,
     }
 )

@@ -54,6 +54,10 @@ NO_IDS = (
 # view-only cell metadata: how the user looks at the cell, taken from the save
 VIEW_KEYS = frozenset({"collapsed", "scrolled", "execution", "jupyter"})
 JUPYTER_VIEW_KEYS = frozenset({"outputs_hidden", "source_hidden"})
+# execution timing as JupyterLab records it: {"iopub.status.busy": "2026-…Z", …}
+TIMING_PREFIXES = ("iopub.", "shell.")
+MAX_TIMING_KEYS = 8
+MAX_TIMESTAMP = 40
 IGNORED_KEYS = frozenset({"trusted"})
 # cell keys compared as a whole (besides type, source and metadata)
 CONTRIBUTED_KEYS = frozenset({"id", "source", "metadata", "outputs", "execution_count"})
@@ -221,11 +225,29 @@ def _source(cell: Mapping[str, Any]) -> str | Sequence[str]:
 
 
 def _is_view(key: str, value: Any) -> bool:
-    """Whether ``key: value`` is view-only cell metadata (taken from the save)."""
+    """Whether ``key: value`` is view-only cell metadata (taken from the save).
+
+    Only the shapes JupyterLab writes: flags, and ``execution`` timing (a few
+    ``iopub.*``/``shell.*`` time stamps), so a save cannot smuggle data in them.
+    """
     if key == "jupyter":
-        return isinstance(value, dict) and set(value) <= JUPYTER_VIEW_KEYS
+        return (
+            isinstance(value, dict)
+            and set(value) <= JUPYTER_VIEW_KEYS
+            and all(isinstance(v, bool) for v in value.values())
+        )
     if key == "execution":
-        return isinstance(value, dict)
+        return (
+            isinstance(value, dict)
+            and len(value) <= MAX_TIMING_KEYS
+            and all(
+                isinstance(k, str)
+                and k.startswith(TIMING_PREFIXES)
+                and isinstance(v, str)
+                and len(v) <= MAX_TIMESTAMP
+                for k, v in value.items()
+            )
+        )
     return key in VIEW_KEYS and (isinstance(value, bool) or value == "auto")
 
 

@@ -97,6 +97,27 @@ _REASONS: dict[str, Callable[[Decision], str]] = {
     "not_member": lambda d: f"not a member of {d.target}",
 }
 
+# Each decision code in a few words, for people and for the lab extension's generated
+# constants (``labextension/src/generated.ts``); the generator refuses a code without one.
+CODE_MEANINGS: dict[str, str] = {
+    "allowed": "allowed",
+    "role_too_low": "your role on it does not include this permission",
+    "not_found": "no such workspace or project, or you may not know it exists",
+    "private": "a private project: only its collaborators may open it",
+    "sso_blocked": "the workspace requires signing in with another provider",
+    "no_access": "you have no role on this project",
+    "guest": "guests see only the projects shared with them",
+    "not_member": "you are not a member of this workspace",
+}
+
+
+def decision_codes() -> dict[str, str]:
+    """Every decision code with its meaning; ``KeyError`` if a code has no meaning."""
+    differ = set(_REASONS) ^ set(CODE_MEANINGS)
+    if differ:
+        raise KeyError(f"decision codes and CODE_MEANINGS differ on {sorted(differ)}")
+    return dict(CODE_MEANINGS)
+
 
 @dataclass(frozen=True, slots=True)
 class RoleResolution:

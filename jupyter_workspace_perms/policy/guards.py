@@ -16,6 +16,18 @@ from .decisions import Decision, check_project, check_workspace
 from .facts import PolicySnapshot, Subject
 from .permissions import ProjectAccess, Role
 
+# Codes these guards refuse with (besides the decision codes of :mod:`.decisions`), each
+# in a few words, for people and for the lab extension's generated constants.
+GUARD_CODES: dict[str, str] = {
+    "owner_protected": "the workspace owner can be neither removed nor demoted",
+    "above_own_role": "nobody grants a role above their own",
+    "private_needs_editor": "only workspace Editors and Admins may make a project private",
+    "sso_provider_mismatch": "you can enforce only the provider you signed in with",
+    "would_block_owner": "enforcing that provider would lock out the workspace owner",
+    "already_member": "you are already a member of this workspace",
+    "email_unverified": "joining needs an email address your login provider verified",
+}
+
 
 def can_set_member(
     snap: PolicySnapshot,
@@ -90,15 +102,28 @@ def can_set_sso_provider(
         )
     workspace = snap.workspaces[workspace_id]
     owner = snap.users[workspace.owner_id]
-    if actor.user_id != owner.id and owner.login_provider != provider:
+    others = sorted(sign_in_providers(snap, owner.id, now) - {provider})
+    if actor.user_id != owner.id and others:
         return _refuse(
             decision,
             "would_block_owner",
             f"enforcing {provider} would lock out the owner of {workspace.slug}, "
-            f"{owner.username}, who signs in with {owner.login_provider}; ask them to sign in "
+            f"{owner.username}, who signs in with {', '.join(others)}; ask them to sign in "
             f"with {provider} first, or to enforce it themselves",
         )
     return decision
+
+
+def sign_in_providers(snap: PolicySnapshot, user_id: int, now: float) -> frozenset[str]:
+    """Every login provider a user may be signed in with now: the one they last signed
+    in with, and those recorded by each of their usable personal access tokens."""
+    providers = {snap.users[user_id].login_provider}
+    providers.update(
+        t.login_provider
+        for t in snap.tokens_by_id.values()
+        if t.user_id == user_id and t.usable(now)
+    )
+    return frozenset(providers)
 
 
 def can_join(
@@ -160,6 +185,8 @@ def _not_above_own_role(granted: Decision, new_role: Role | None) -> Decision:
 
 
 def _refuse(granted: Decision, code: str, reason: str) -> Decision:
+    if code not in GUARD_CODES:  # every refusal code is listed, so the UI knows it
+        raise KeyError(f"guard code {code!r} is missing from GUARD_CODES")
     return Decision(
         False,
         granted.permission,

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .decisions import check_workspace, is_guest, project_role, workspace_role
+from .decisions import (
+    RoleResolution,
+    check_workspace,
+    is_guest,
+    project_role,
+    workspace_role,
+)
 from .facts import GrantFacts, PolicySnapshot, ProjectFacts, Subject, UserFacts, WorkspaceFacts
 from .permissions import PROJECT_BUNDLES, ProjectAccess, Role
 
@@ -20,12 +26,17 @@ class ProjectListing:
     """A project as one user may list it.
 
     ``name_only`` marks a private project listed for governance: the user may
-    know its name and creator, never open its files.
+    know its name and creator, never open its files. ``source`` says where the role
+    comes from (``membership``, ``grant``, ``membership+grant``; empty without a
+    role) and ``grant`` is the active collaborator grant behind it, if any, so people
+    can see how they got their role and until when.
     """
 
     project: ProjectFacts
     role: Role | None
     name_only: bool
+    source: str = ""
+    grant: GrantFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +149,18 @@ def visible_projects(
     listings = []
     for project_id in snap.projects_of.get(workspace_id, ()):
         project = snap.projects[project_id]
-        role = project_role(snap, subject, project, now).role
-        if role is not None:
-            listings.append(ProjectListing(project, role, False))
+        resolution = project_role(snap, subject, project, now)
+        if resolution.role is not None:
+            listings.append(project_listing(project, resolution))
         elif governance and project.access is ProjectAccess.none:
             listings.append(ProjectListing(project, None, True))
     return sorted(listings, key=lambda p: p.project.name)
+
+
+def project_listing(project: ProjectFacts, resolution: RoleResolution) -> ProjectListing:
+    """A project listed with a role: where the role comes from, and the grant behind it."""
+    grant = resolution.grant if "grant" in resolution.source else None
+    return ProjectListing(project, resolution.role, False, resolution.source, grant)
 
 
 def holds_anywhere(snap: PolicySnapshot, subject: Subject, permission: str, now: float) -> bool:

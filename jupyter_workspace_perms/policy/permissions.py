@@ -65,6 +65,17 @@ class ProjectAccess(str, Enum):
             raise ValueError(f"unknown project access {value!r}: use one of {names}") from None
 
 
+# How people name each access level, and what it gives members (the docs and the lab
+# extension's generated constants show these).
+ACCESS_LABELS: Mapping[ProjectAccess, tuple[str, str]] = MappingProxyType(
+    {
+        ProjectAccess.full: ("full", "members act with their workspace role"),
+        ProjectAccess.view: ("view-only", "members get Viewer; workspace Admins still edit"),
+        ProjectAccess.none: ("private", "only the project's collaborators"),
+    }
+)
+
+
 @dataclass(frozen=True)
 class PermissionDef:
     """One row of the table."""

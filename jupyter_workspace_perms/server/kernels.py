@@ -13,14 +13,17 @@ not use would only hang (issue #10, item 11).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from jupyter_server import CallContext
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.services.sessions.sessionmanager import SessionManager
 from tornado import web
+from traitlets import List, Unicode
 
 from ..identity.provider import WorkspaceUser
 from ..paths import Level, PathRefused, locate_in
@@ -74,9 +77,35 @@ def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
     return snap.projects_by_name[(snap.workspaces_by_slug[loc.workspace], loc.project)]
 
 
+def without_private(env: Mapping[str, str], patterns: list[str]) -> dict[str, str]:
+    """``env`` without the variables whose names match one of ``patterns``."""
+    return {
+        name: value
+        for name, value in env.items()
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    }
+
+
 class WorkspaceKernelManager(AsyncMappingKernelManager):
     """Binds each kernel to the project of its working folder, remembers who started
-    it, and lists per user."""
+    it, keeps the server's secrets out of its environment, and lists per user."""
+
+    private_environment = List(
+        Unicode(),
+        default_value=[
+            "WORKSPACE_PERMS_*",
+            "JUPYTER_TOKEN",
+            "JUPYTER_TOKEN_FILE",
+            "JPY_API_TOKEN",
+            "JUPYTERHUB_API_TOKEN",
+        ],
+        config=True,
+        help="""Names (shell-style patterns) of the server's environment variables that
+        kernels never receive: the policy database URL (with its password), the proxy
+        secret, the server's token and a hub token would let anyone who runs code act as
+        the server. Default: WORKSPACE_PERMS_*, JUPYTER_TOKEN, JUPYTER_TOKEN_FILE,
+        JPY_API_TOKEN, JUPYTERHUB_API_TOKEN.""",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -113,12 +142,18 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
             raise web.HTTPError(
                 403, "kernels start only inside a project folder", reason="outside_projects"
             )
+        kwargs["env"] = without_private(kwargs.get("env") or os.environ, self.private_environment)
         new_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         self.bindings[new_id] = project_id
         starter = request_user_id()
         if starter is not None:
             self.starters[new_id] = starter
         return str(new_id)
+
+    def update_env(self, *, kernel_id: str, env: dict[str, str]) -> None:
+        """Update a kernel's environment for its next restart, without the server's secrets
+        (a session rename hands over the whole server environment)."""
+        super().update_env(kernel_id=kernel_id, env=without_private(env, self.private_environment))
 
     async def shutdown_kernel(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Forget the binding with the kernel."""

@@ -161,6 +161,12 @@ class Token(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the token this one was created with (through the server); revoking it revokes this
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tokens.id", ondelete="SET NULL", name="fk_tokens_parent_id_tokens"),
+        nullable=True,
+        index=True,
+    )
 
 
 class AuditEvent(Base):

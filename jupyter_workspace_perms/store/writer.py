@@ -353,8 +353,13 @@ class PolicyWriter:
         provider: str | None = None,
         expires_at: datetime | None = None,
         note: str = "",
+        parent_id: int | None = None,
     ) -> tuple[orm.Token, str]:
-        """A new token for ``username``; returns the row and the secret (shown once)."""
+        """A new token for ``username``; returns the row and the secret (shown once).
+
+        ``parent_id`` is the token the request that creates this one signed in with:
+        revoking it revokes this one too (:meth:`revoke_token`).
+        """
         if expires_at is not None and expires_at.tzinfo is None:
             raise InvalidInput("expiry must include a time zone (e.g. 2026-12-31T00:00:00Z)")
         if expires_at is not None and expires_at <= utcnow():
@@ -368,12 +373,14 @@ class PolicyWriter:
             login_provider=provider or user.login_provider,
             note=note,
             expires_at=expires_at,
+            parent_id=parent_id,
         )
         self.session.add(token)
         self.session.flush()
-        self._audit(
-            "token.create", None, username, {"token_id": token.id, "provider": token.login_provider}
-        )
+        details: dict[str, Any] = {"token_id": token.id, "provider": token.login_provider}
+        if parent_id is not None:
+            details["parent_id"] = parent_id
+        self._audit("token.create", None, username, details)
         return token, secret
 
     def revoke_token(self, token_id: int, owner: str | None = None) -> orm.Token:
@@ -382,10 +389,22 @@ class PolicyWriter:
         token = self.session.get(orm.Token, token_id) if 0 < token_id < 2**63 else None
         if token is None or (owner is not None and self.user(owner).id != token.user_id):
             raise NotFound(f"no token {token_id}")
-        if token.revoked_at is None:
-            token.revoked_at = utcnow()
-            self._audit("token.revoke", None, str(token_id), {"user_id": token.user_id})
+        self._revoke_with_children(token, utcnow())
         return token
+
+    def _revoke_with_children(self, token: orm.Token, now: datetime) -> None:
+        """Revoke ``token`` and every token created with it, however deep."""
+        pending = [token]
+        while pending:
+            found = pending.pop()
+            if found.revoked_at is None:
+                found.revoked_at = now
+                details: dict[str, Any] = {"user_id": found.user_id}
+                if found is not token:
+                    details["because_revoked"] = token.id
+                self._audit("token.revoke", None, str(found.id), details)
+            children = select(orm.Token).where(orm.Token.parent_id == found.id)
+            pending.extend(self.session.scalars(children))
 
     # -- bookkeeping -------------------------------------------------------------------
 

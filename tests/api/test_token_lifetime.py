@@ -140,3 +140,54 @@ def test_the_maximum_lifetime_is_90_days_unless_configured_and_must_be_positive(
     for bad in (0, -1, math.nan, math.inf):
         with pytest.raises(TraitError):
             WorkspaceIdentityProvider(token_max_lifetime_days=bad)
+
+
+async def test_revoking_a_token_revokes_every_token_made_with_it(
+    api: Api, http_server_client: Any, jp_base_url: str
+) -> None:
+    """A stolen short-lived token must not mint a child that survives the victim revoking
+    it: children and grandchildren go with it, whether made with the token itself or with
+    a login cookie made from it (the review's reproductions, both variants)."""
+    parent = await api.ok("admin", "POST", "tokens", {"note": "parent"})
+    api.world.tokens["admin-parent"] = parent["token"]
+    child = await api.ok("admin-parent", "POST", "tokens", {"note": "child"})
+    api.world.tokens["admin-child"] = child["token"]
+    grandchild = await api.ok("admin-child", "POST", "tokens", {"note": "grandchild"})
+    api.world.tokens["admin-grandchild"] = grandchild["token"]
+    sibling = await api.ok("admin", "POST", "tokens", {"note": "made with another token"})
+    api.world.tokens["admin-sibling"] = sibling["token"]
+
+    # a login cookie made from the parent mints a child too
+    login = await http_server_client.fetch(
+        jp_base_url + "login",
+        method="POST",
+        body=f"_xsrf={XSRF}&password={parent['token']}",
+        headers={"Cookie": f"_xsrf={XSRF}", "Authorization": ""},
+        follow_redirects=False,
+        raise_error=False,
+    )
+    [cookie] = [
+        c.split(";")[0] for c in login.headers.get_list("Set-Cookie") if c.startswith("username-")
+    ]
+    via_cookie = await http_server_client.fetch(
+        jp_base_url + "api/workspace-perms/tokens",
+        method="POST",
+        body="{}",
+        headers={"Cookie": f"{cookie}; _xsrf={XSRF}", "X-XSRFToken": XSRF, "Authorization": ""},
+        raise_error=False,
+    )
+    assert via_cookie.code == 201, via_cookie.body
+    api.world.tokens["admin-via-cookie"] = json.loads(via_cookie.body)["token"]
+
+    made = ("admin-parent", "admin-child", "admin-grandchild", "admin-via-cookie")
+    for who in (*made, "admin-sibling"):
+        assert (await api(who, "GET", "me")).code == 200, who
+    await api.ok("admin", "DELETE", f"tokens/{parent['id']}")
+    for who in made:
+        reply = await api(who, "GET", "me")
+        assert (reply.code, reply.reason) == (401, "unknown_token"), who
+    assert (await api("admin-sibling", "GET", "me")).code == 200
+    listed = {t["id"]: t["revoked"] for t in (await api.ok("admin", "GET", "tokens"))["tokens"]}
+    assert listed[child["id"]] and listed[grandchild["id"]] and not listed[sibling["id"]]
+    revoked = [target for _actor, target, _details in api.audit("token.revoke")]
+    assert str(child["id"]) in revoked and str(grandchild["id"]) in revoked

@@ -89,10 +89,12 @@ async def test_tokens_are_listed_created_and_revoked_by_their_owner_only(api: Ap
         "ada@acme.test",
         "google",
     )
+    # made with the token ada signed in with (her first): revoking that one revokes it
+    signed_in_with = (await api.ok("admin", "GET", "tokens"))["tokens"][0]["id"]
     assert api.audit("token.create")[-1] == (
         "ada@acme.test",
         "ada@acme.test",
-        {"token_id": laptop["id"], "provider": "google"},
+        {"token_id": laptop["id"], "provider": "google", "parent_id": signed_in_with},
     )
 
     # a token records the provider of the sign-in that created it

@@ -277,7 +277,9 @@ async def test_domain_invites_only_for_the_owners_organisation_domain(
 async def test_verified_email_in_the_owners_domain_joins_as_viewer(api: Api) -> None:
     boss = api.workspace("initech", "boss@initech.com")
     await api.ok(boss, "PATCH", "workspaces/initech", {"domain_invites": True})
-    joinable = [{"slug": "initech", "name": "initech", "invite_domain": "initech.com"}]
+    joinable = [
+        {"slug": "initech", "name": "initech", "invite_domain": "initech.com", "role": "viewer"}
+    ]
 
     for email in ("new@initech.com", "deep@eng.initech.com"):
         who = api.person(email)
@@ -385,6 +387,32 @@ async def test_enforced_sso_takes_only_the_callers_provider_and_blocks_other_sig
     ]
 
 
+async def test_settings_name_the_members_the_offered_provider_would_block(api: Api) -> None:
+    """The settings page shows, before anyone enforces the offered provider, which members
+    sign in with another one (guests keep their grants, so they are never listed)."""
+    assert (await api.ok("admin", "GET", "workspaces/acme"))["sso_offer_would_block"] == []
+    api.person("sam@acme.test", "okta")
+    api.person("gil@acme.test", "github")
+    for email in ("sam@acme.test", "gil@acme.test"):
+        await api.ok("admin", "PUT", f"workspaces/acme/members/{email}", {"role": "editor"})
+    await api.ok(
+        "admin",
+        "PUT",
+        "workspaces/acme/projects/public/collaborators/otto@else.test",
+        {"role": "viewer"},
+    )
+    blocked = ["gil@acme.test", "sam@acme.test"]
+    assert (await api.ok("admin", "GET", "workspaces/acme"))["sso_offer_would_block"] == blocked
+    # a reader sees the same list (members and their providers are listed to readers anyway)
+    assert (await api.ok("viewer", "GET", "workspaces/acme"))["sso_offer_would_block"] == blocked
+    enforced = await api.ok(
+        "admin", "PATCH", "workspaces/acme", {"enforced_sso_provider": "google"}
+    )
+    assert enforced["sso_offer_would_block"] == blocked
+    members = (await api.ok("admin", "GET", "workspaces/acme/members"))["members"]
+    assert sorted(m["username"] for m in members if m["sso_blocked"]) == blocked
+
+
 async def test_a_second_admin_cannot_lock_the_owner_out(api: Api) -> None:
     """An Admin signed in with another provider than the owner's may not enforce it (409);
     the owner may enforce a provider for themselves."""
@@ -405,3 +433,17 @@ async def test_a_second_admin_cannot_lock_the_owner_out(api: Api) -> None:
     )
     assert enforced["enforced_sso_provider"] == "google"
     assert (await api.ok("admin", "GET", "workspaces/acme"))["role"] == "admin"
+
+
+async def test_the_owners_live_tokens_count_as_ways_they_sign_in(api: Api) -> None:
+    """The owner (last signed in with google) also holds a github token: enforcing google
+    would lock that sign-in out, so another Admin may not (the review's reproduction)."""
+    await api.ok("admin", "PUT", "workspaces/acme/members/vic@acme.test", {"role": "admin"})
+    owner_on_github = api.token("ada@acme.test", "github", "ada-github")
+    assert (await api.ok(owner_on_github, "GET", "workspaces/acme"))["role"] == "admin"
+    before = api.version()
+    refused = await api("viewer", "PATCH", "workspaces/acme", {"enforced_sso_provider": "google"})
+    assert (refused.code, refused.reason) == (409, "would_block_owner")
+    assert "github" in refused.body["message"]
+    assert api.version() == before
+    assert (await api.ok(owner_on_github, "GET", "workspaces/acme"))["role"] == "admin"

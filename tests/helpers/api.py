@@ -37,7 +37,7 @@ class Reply:
     @property
     def reason(self) -> Any:
         """The error body's machine-readable reason."""
-        return self.body["reason"] if isinstance(self.body, dict) else None
+        return self.body.get("reason") if isinstance(self.body, dict) else None
 
     def __repr__(self) -> str:
         return f"Reply({self.code}, {self.body!r})"

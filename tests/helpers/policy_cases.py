@@ -10,6 +10,7 @@ Each YAML file describes one small world and what the policy core must answer in
       projects:    [{workspace, name, access, creator?}]
       memberships: [{workspace, user, role}]
       grants:      [{project: "ws/name", user, role, expires_at?}]
+      tokens:      [{user, login_provider, expires_at?, revoked?}]   # personal access tokens
     groups:
       - why: the rule of docs/design.md that explains every outcome of the group
         cases:
@@ -64,6 +65,7 @@ from jupyter_workspace_perms.policy import (
     ProjectFacts,
     Role,
     Subject,
+    TokenFacts,
     UserFacts,
     WorkspaceFacts,
 )
@@ -188,7 +190,7 @@ def build_world(path: Path, data: Mapping[str, Any]) -> World:
         f"{where}: facts",
         data.get("facts"),
         {"users", "workspaces"},
-        {"projects", "memberships", "grants"},
+        {"projects", "memberships", "grants", "tokens"},
     )
     users_in = [
         _keys(
@@ -285,6 +287,30 @@ def build_world(path: Path, data: Mapping[str, Any]) -> World:
             for g in facts.get("grants") or ()
         )
     ]
+    tokens = [
+        (
+            f"hash-{n}",
+            TokenFacts(
+                n,
+                uid(t["user"]),
+                t["login_provider"],
+                float(t["expires_at"]) if t.get("expires_at") is not None else None,
+                bool(t.get("revoked", False)),
+            ),
+        )
+        for n, t in enumerate(
+            (
+                _keys(
+                    f"{where}: token {t!r}",
+                    t,
+                    {"user", "login_provider"},
+                    {"expires_at", "revoked"},
+                )
+                for t in facts.get("tokens") or ()
+            ),
+            start=1,
+        )
+    ]
     pairs = [(m.workspace_id, m.user_id) for m in memberships] + [
         (g.project_id, g.user_id) for g in grants
     ]
@@ -297,6 +323,7 @@ def build_world(path: Path, data: Mapping[str, Any]) -> World:
         projects=projects,
         memberships=memberships,
         grants=grants,
+        tokens=tokens,
     )
     return World(path=path, snapshot=snapshot, now=float(data.get("now", DEFAULT_NOW)))
 

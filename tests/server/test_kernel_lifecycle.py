@@ -124,3 +124,24 @@ async def test_who_may_not_run_code_is_handed_no_kernel_nor_session(
         w.set_settings("acme", viewers_can_execute=True)
     assert await listed(http, "viewer") == ({kernel_id}, {session_id})
     assert (await http.get("viewer", f"api/kernels/{kernel_id}")).code == 200
+
+
+async def test_a_session_is_changed_only_by_who_may_end_its_kernel(http: Http) -> None:
+    """Retargeting a session changes which saved notebook feeds its kernel's runnable
+    cells, for everyone on it: a Contributor may change only sessions of kernels they
+    started (the review's reproduction: a Contributor moved an Editor's session)."""
+    ed = await start_session(http, "editor", "acme/public/ed.ipynb")
+    cora = await start_session(http, "contributor", "acme/public/cora.ipynb")
+    for body in ({"path": "acme/public/other.ipynb"}, {"name": "renamed"}, {"type": "file"}):
+        reply = await http("contributor", "PATCH", f"api/sessions/{ed['id']}", body)
+        assert (reply.code, reply.reason) == NOT_STARTER, (body, reply)
+    after = await http.ok("editor", "GET", f"api/sessions/{ed['id']}")
+    assert (after["path"], after["name"], after["type"]) == (ed["path"], ed["name"], ed["type"])
+
+    # her own session (JupyterLab renames its placeholder path right after starting it)
+    moved = await http.ok(
+        "contributor", "PATCH", f"api/sessions/{cora['id']}", {"path": "acme/public/mine.ipynb"}
+    )
+    assert moved["path"] == "acme/public/mine.ipynb"
+    # the Editor may change any session of the project
+    await http.ok("editor", "PATCH", f"api/sessions/{cora['id']}", {"name": "edited"})

@@ -29,8 +29,9 @@ def joinable(snap: PolicySnapshot, user: WorkspaceUser) -> list[dict[str, Any]]:
             email_in_domain=domain is not None and email_in_domain(user.email, domain),
             email_verified=user.email_verified,
         )
-        if decision.allowed:
-            found.append({"slug": ws.slug, "name": ws.name, "invite_domain": domain})
+        if decision.allowed and decision.role is not None:
+            role = decision.role.name  # what joining gives, so a prompt can say it
+            found.append({"slug": ws.slug, "name": ws.name, "invite_domain": domain, "role": role})
     return sorted(found, key=lambda w: w["slug"])
 
 

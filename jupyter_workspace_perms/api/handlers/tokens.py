@@ -41,7 +41,9 @@ class TokensHandler(WorkspacePermsHandler):
 
         It never outlives the credential of this request, nor the server's maximum
         token lifetime (``identity/lifetime.py``); without ``expires_at`` it gets
-        the latest expiry those allow.
+        the latest expiry those allow. It is the child of the token this request signed
+        in with (directly or through a login cookie made from it): revoking that token
+        revokes this one.
         """
         raw_expiry = call.body.get("expires_at")
         requested = None if raw_expiry is None else parse_expiry(raw_expiry)
@@ -54,7 +56,7 @@ class TokensHandler(WorkspacePermsHandler):
 
         def create(writer: PolicyWriter) -> dict[str, Any]:
             token, secret = writer.create_token(
-                user.username, user.login_provider, expires_at, note
+                user.username, user.login_provider, expires_at, note, parent_id=user.token_id
             )
             return {**token_model(token), "token": secret}
 

@@ -291,8 +291,8 @@ def sessions(req: Request) -> list[Target]:
     """Sessions, decided from every body field Jupyter's handlers read (:mod:`.fields`).
 
     Reading one needs ``project:execute`` on its kernel's project; deleting one shuts
-    its kernel down (the shutdown rule); creating and changing one, see
-    :func:`_new_session` and :func:`_change_session`.
+    its kernel down and changing one changes it for everyone (the shutdown rule);
+    creating and changing one, see :func:`_new_session` and :func:`_change_session`.
     """
     session_id = req.handler.path_kwargs.get("session_id")
     if session_id is None:
@@ -347,9 +347,11 @@ def _new_session(req: Request) -> list[Target]:
 def _change_session(
     req: Request, kernel_id: str, before_path: str | None, bound: int
 ) -> list[Target]:
-    """``PATCH /api/sessions/{id}``: execute on the session's kernel; a new ``path`` as
-    for a new session; a new ``kernel.id`` must be usable and a ``kernel.name`` starts a
-    kernel at the session's current (old) path; either shuts the old kernel down."""
+    """``PATCH /api/sessions/{id}``: changing a session changes it for everyone using its
+    kernel (which notebook feeds its runnable cells, which kernel runs it), so it needs
+    what shutting that kernel down needs (the shutdown rule); a new ``path`` as for a new
+    session; a new ``kernel.id`` must be usable and a ``kernel.name`` starts a kernel at
+    the session's current (old) path."""
     model, kernel = _session_body(req)
     targets = [Target(EXECUTE, bound)]
     if "path" in model:
@@ -361,11 +363,10 @@ def _change_session(
     new_name = None if kernel is None else kernel.get("name")
     if new_id is not None:
         targets.append(Target(EXECUTE, req.kernel_project(new_id)))
-        if new_id != kernel_id:
-            targets.append(_shutdown(req, kernel_id, bound))
     elif new_name is not None:
         targets += _session_at(req, before_path or "")
-        targets.append(_shutdown(req, kernel_id, bound))
+    # after the others, so what the user may not see answers 404 before this 403
+    targets.append(_shutdown(req, kernel_id, bound))
     return _finish(targets)
 
 

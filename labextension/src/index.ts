@@ -1,0 +1,14 @@
+/**
+ * jupyter-workspace-perms in JupyterLab and Notebook 7: what each person sees.
+ *
+ * The plugins only show what the server allows and call the REST API as the person
+ * looking; every rule is enforced on the server.
+ */
+import { JupyterFrontEndPlugin } from '@jupyterlab/application';
+
+import { corePlugins } from './core';
+import { settingsPlugins } from './settings';
+
+const plugins: JupyterFrontEndPlugin<any>[] = [...corePlugins, ...settingsPlugins];
+
+export default plugins;

@@ -1,0 +1,586 @@
+/**
+ * Notebooks read-only where the server would refuse edits, and no kernel for those who
+ * may not run one.
+ *
+ * - Without `project:write` (or when the contents model says `writable: false`), code,
+ *   markdown and raw cells are read-only through `cell.syncEditable = false;
+ *   cell.readOnly = true`, so nothing is written into the notebook's metadata; the cell
+ *   tagged `parameters` stays editable for people with `project:execute`.
+ * - Commands that add, delete, move, cut, paste, merge, split or retype cells are
+ *   disabled there, their tooltip saying why; a keyboard shortcut explains instead.
+ * - Without `project:execute`, the notebook never starts nor joins a kernel (its session
+ *   context is told so before it initializes), run commands explain instead of hanging,
+ *   and a banner says "View only — you can read and comment".
+ *
+ * All of it is a convenience: the server refuses every edit, run and save anyway.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { ISessionContext, Notification } from '@jupyterlab/apputils';
+import { Cell } from '@jupyterlab/cells';
+import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
+import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
+import { CommandRegistry } from '@lumino/commands';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
+import { Widget } from '@lumino/widgets';
+
+import { permissionDef } from './generated';
+import { IStanding, MeModel, roleLabel, withArticle } from './session';
+
+/** Commands that change a notebook's cells: they need `project:write`. */
+export const STRUCTURE_COMMANDS = [
+  'notebook:insert-cell-above',
+  'notebook:insert-cell-below',
+  'notebook:insert-heading-above',
+  'notebook:insert-heading-below',
+  'notebook:delete-cell',
+  'notebook:cut-cell',
+  'notebook:paste-cell-above',
+  'notebook:paste-cell-below',
+  'notebook:paste-and-replace-cell',
+  'notebook:duplicate-below',
+  'notebook:move-cell-up',
+  'notebook:move-cell-down',
+  'notebook:merge-cells',
+  'notebook:merge-cell-above',
+  'notebook:merge-cell-below',
+  'notebook:split-cell-at-cursor',
+  'notebook:change-cell-to-code',
+  'notebook:change-cell-to-markdown',
+  'notebook:change-cell-to-raw',
+  'notebook:change-cell-to-heading-1',
+  'notebook:change-cell-to-heading-2',
+  'notebook:change-cell-to-heading-3',
+  'notebook:change-cell-to-heading-4',
+  'notebook:change-cell-to-heading-5',
+  'notebook:change-cell-to-heading-6',
+  'notebook:run-cell-and-insert-below'
+];
+
+/** Commands that run code or handle the kernel: they need `project:execute`. */
+export const RUN_COMMANDS = [
+  'notebook:run-cell',
+  'notebook:run-cell-and-select-next',
+  'notebook:run-all-cells',
+  'notebook:run-all-above',
+  'notebook:run-all-below',
+  'notebook:restart-run-all',
+  'notebook:restart-and-run-to-selected',
+  'notebook:restart-kernel',
+  'notebook:restart-clear-output',
+  'notebook:interrupt-kernel',
+  'notebook:change-kernel',
+  'notebook:reconnect-to-kernel',
+  'notebook:create-console',
+  'notebook:create-subshell-console',
+  'notebook:run-in-console'
+];
+
+/**
+ * JupyterLab's menu-level run and kernel commands: they act on the current widget
+ * through the notebook commands above; wrapped too so that their keyboard shortcuts
+ * (Shift+Enter in command mode, I I, 0 0) explain instead of doing nothing.
+ */
+export const SEMANTIC_RUN_COMMANDS = [
+  'runmenu:run',
+  'runmenu:run-all',
+  'runmenu:restart-and-run-all',
+  'kernelmenu:interrupt',
+  'kernelmenu:restart',
+  'kernelmenu:restart-and-clear',
+  'kernelmenu:change'
+];
+
+/** The name of JupyterLab's (and Notebook 7's) notebook widget factory. */
+const NOTEBOOK_FACTORY = 'Notebook';
+
+/** The CSS class of a notebook panel opened view-only (no `project:execute`). */
+export const VIEW_ONLY_CLASS = 'jp-WorkspacePerms-viewOnly';
+/** The CSS class of a notebook panel whose cells are locked (no `project:write`). */
+export const LOCKED_CLASS = 'jp-WorkspacePerms-cellsLocked';
+/** The CSS class of the `parameters` cell left editable in a locked notebook. */
+export const PARAMETERS_CLASS = 'jp-WorkspacePerms-parameters';
+
+const VIEW_ONLY_TEXT = 'View only — you can read and comment';
+
+/** The role the permission table first gives `permission` to, as people read it. */
+function neededRole(permission: string): string {
+  return roleLabel(permissionDef(permission)?.minRole ?? 'admin');
+}
+
+/** Why cells cannot be changed here, in one sentence. */
+export function structureReason(standing: IStanding): string {
+  const editor = withArticle(neededRole('project:write'));
+  if (standing.canExecute) {
+    const role = standing.project?.role;
+    const who = role ? `${roleLabel(role)}s` : 'You';
+    return `${who} can run cells and change parameters; ask ${editor} to change cells`;
+  }
+  return `View only: you can read and comment; ask ${editor} to change cells`;
+}
+
+/** Why nothing can be run here, in one sentence. */
+export function runReason(): string {
+  const contributor = neededRole('project:execute');
+  return (
+    `View only: running cells needs the ${contributor} role or above on this ` +
+    'project; ask a project admin for it'
+  );
+}
+
+/** Whether a cell is the papermill `parameters` cell. */
+function isParameters(cell: Cell): boolean {
+  if (cell.model.type !== 'code') {
+    return false;
+  }
+  const tags = cell.model.getMetadata('tags');
+  return Array.isArray(tags) && tags.includes('parameters');
+}
+
+/** The kernel preference of someone who may not run code: never start nor join one. */
+const NO_KERNEL: Partial<ISessionContext.IKernelPreference> = {
+  canStart: false,
+  shouldStart: false,
+  shouldReuse: false,
+  autoStartDefault: false
+};
+
+/**
+ * One open notebook and what the person may do on it; keeps its cells, banner and
+ * kernel preference in step with `me` and the contents model.
+ */
+class NotebookGuard implements IDisposable {
+  constructor(
+    readonly panel: NotebookPanel,
+    private readonly _me: MeModel,
+    private readonly _onChange: () => void
+  ) {
+    const context = panel.context;
+    this._originalPreference = { ...context.sessionContext.kernelPreference };
+    this._banner = new Widget();
+    this._banner.addClass('jp-WorkspacePerms-banner');
+    this._banner.node.setAttribute('role', 'status');
+    this._banner.hide();
+    panel.contentHeader.insertWidget(0, this._banner);
+    // Cells created later (added, pasted, undone) are locked too.
+    panel.content.modelChanged.connect(this._watchModel, this);
+    this._watchModel();
+    context.fileChanged.connect(this.update, this);
+    // Locked notebooks take no drops (moving or copying cells in).
+    panel.node.addEventListener('lm-dragover', this._onDrag, true);
+    panel.node.addEventListener('lm-drop', this._onDrag, true);
+    this.update();
+    void context.ready.then(() => this.update());
+  }
+
+  /** What the person may do on this notebook; null when `me` is unknown. */
+  get standing(): IStanding | null {
+    return this._standing;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Settles once a kernel started after running became allowed is connected. */
+  get starting(): Promise<void> {
+    return this._starting;
+  }
+
+  /** Whether cells are locked here (no `project:write`). */
+  get cellsLocked(): boolean {
+    return this._standing !== null && !this._standing.canWrite;
+  }
+
+  /** Whether nothing may run here (no `project:execute`). */
+  get viewOnly(): boolean {
+    return this._standing !== null && !this._standing.canExecute;
+  }
+
+  /** Re-read `me` and the contents model, and apply what they say. */
+  update(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    const context = this.panel.context;
+    const standing = this._me.standing(context.path);
+    if (standing !== null && context.contentsModel?.writable === false) {
+      standing.canWrite = false;
+    }
+    const before = JSON.stringify(this._key(this._standing));
+    this._standing = standing;
+    this._applyKernelPreference();
+    this._applyCells();
+    this._applyBanner();
+    if (JSON.stringify(this._key(standing)) !== before) {
+      this._onChange();
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this.panel.node.removeEventListener('lm-dragover', this._onDrag, true);
+    this.panel.node.removeEventListener('lm-drop', this._onDrag, true);
+    this._model?.cells.changed.disconnect(this._applyCells, this);
+    this._banner.dispose();
+  }
+
+  private _key(s: IStanding | null): unknown {
+    return s === null ? null : [s.canWrite, s.canExecute, s.project?.role];
+  }
+
+  private _watchModel(): void {
+    this._model?.cells.changed.disconnect(this._applyCells, this);
+    this._model = this.panel.content.model;
+    // Connected after the notebook's own handler, which creates the cell widgets.
+    this._model?.cells.changed.connect(this._applyCells, this);
+    this._applyCells();
+  }
+
+  private _applyCells(): void {
+    const locked = this.cellsLocked;
+    const parametersEditable = locked && !this.viewOnly;
+    this.panel.toggleClass(LOCKED_CLASS, locked);
+    for (const cell of this.panel.content.widgets) {
+      const parameters = parametersEditable && isParameters(cell);
+      cell.toggleClass(PARAMETERS_CLASS, parameters);
+      if (locked && !parameters) {
+        if (!Private.lockedCells.has(cell)) {
+          Private.lockedCells.add(cell);
+          // Never `editable: false` in the file: the lock is this person's only.
+          cell.syncEditable = false;
+          cell.readOnly = true;
+        }
+      } else if (Private.lockedCells.has(cell)) {
+        Private.lockedCells.delete(cell);
+        cell.readOnly = false;
+        cell.syncEditable = true; // back to what the notebook's metadata says
+      }
+    }
+  }
+
+  private _applyBanner(): void {
+    const viewOnly = this.viewOnly;
+    const locked = this.cellsLocked;
+    this.panel.toggleClass(VIEW_ONLY_CLASS, viewOnly);
+    this._banner.toggleClass('jp-mod-info', locked && !viewOnly);
+    if (viewOnly) {
+      this._banner.node.textContent = VIEW_ONLY_TEXT;
+      this._banner.node.title = runReason();
+      this._banner.show();
+    } else if (locked && this._standing !== null) {
+      this._banner.node.textContent = structureReason(this._standing);
+      this._banner.node.title = '';
+      this._banner.show();
+    } else {
+      this._banner.hide();
+    }
+  }
+
+  private _applyKernelPreference(): void {
+    const sessionContext = this.panel.context.sessionContext;
+    if (this.viewOnly) {
+      if (!this._noKernel) {
+        this._noKernel = true;
+        sessionContext.kernelPreference = {
+          ...sessionContext.kernelPreference,
+          ...NO_KERNEL
+        };
+        // Lost the right to run while connected: leave the kernel to its owners.
+        sessionContext.session?.dispose();
+      }
+      return;
+    }
+    if (this._noKernel) {
+      // May run now (e.g. promoted to Contributor): start or join the kernel as usual.
+      this._noKernel = false;
+      const original = this._originalPreference;
+      sessionContext.kernelPreference = {
+        ...sessionContext.kernelPreference,
+        canStart: original.canStart,
+        shouldStart: original.shouldStart,
+        shouldReuse: original.shouldReuse,
+        autoStartDefault: original.autoStartDefault
+      };
+      if (!sessionContext.session && sessionContext.isReady) {
+        this._starting = sessionContext
+          .startKernel()
+          .then(() => undefined)
+          .catch(error => {
+            console.warn('jupyter-workspace-perms: could not start the kernel', error);
+          });
+      }
+    }
+  }
+
+  private _onDrag = (event: Event): void => {
+    if (!this.cellsLocked) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    (event as Event & { dropAction?: string }).dropAction = 'none';
+  };
+
+  private _standing: IStanding | null = null;
+  private _originalPreference: ISessionContext.IKernelPreference;
+  private _noKernel = false;
+  private _starting: Promise<void> = Promise.resolve();
+  private _banner: Widget;
+  private _model: INotebookModel | null = null;
+  private _isDisposed = false;
+}
+
+/**
+ * Guards every notebook the document manager opens, and the notebook commands.
+ */
+export class ReadOnlyNotebooks implements IDisposable {
+  constructor(
+    private readonly _app: JupyterFrontEnd,
+    private readonly _me: MeModel,
+    private readonly _currentNotebook: () => NotebookPanel | null
+  ) {
+    // The notebook factory's `widgetCreated` fires as each notebook widget is created,
+    // before its session context initializes: the kernel preference is set in time.
+    // (A widget extension would do too, but adding one changes the document registry
+    // while the page starts, which Notebook 7's document manager settings trip over.)
+    const registry = _app.docRegistry;
+    const connect = () => {
+      const factory = registry.getWidgetFactory(NOTEBOOK_FACTORY);
+      if (factory && factory !== this._factory) {
+        this._factory?.widgetCreated.disconnect(this._onCreated, this);
+        this._factory = factory;
+        factory.widgetCreated.connect(this._onCreated, this);
+      }
+    };
+    const onRegistryChanged = (
+      _: DocumentRegistry,
+      change: DocumentRegistry.IChangedArgs
+    ) => {
+      if (change.type === 'widgetFactory' && change.name === NOTEBOOK_FACTORY) {
+        connect();
+      }
+    };
+    registry.changed.connect(onRegistryChanged);
+    connect();
+    this._disposables.push(
+      new DisposableDelegate(() => {
+        registry.changed.disconnect(onRegistryChanged);
+        this._factory?.widgetCreated.disconnect(this._onCreated, this);
+      })
+    );
+    this._disposables.push(
+      guardCommands(_app.commands, (id, args) => this._refusal(id, args))
+    );
+    _me.changed.connect(this._updateAll, this);
+    window.addEventListener('unhandledrejection', this._onRejection);
+  }
+
+  /**
+   * The guard of the notebook command `id` acts on, found as JupyterLab finds it: the
+   * cell toolbar's `widgetId`, a menu's `semanticWidget`, else the current notebook
+   * (the shell's current widget for the menu-level commands).
+   */
+  guardFor(id: string, args: ReadonlyPartialJSONObject): NotebookGuard | null {
+    const widgetId = args['widgetId'] ?? args['semanticWidget'];
+    let target: unknown;
+    if (typeof widgetId === 'string') {
+      target = [...this._guards].find(g => g.panel.id === widgetId)?.panel;
+    } else if (SEMANTIC_RUN_COMMANDS.includes(id)) {
+      target = this._app.shell.currentWidget;
+    } else {
+      target = this._currentNotebook();
+    }
+    return [...this._guards].find(g => g.panel === target) ?? null;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._me.changed.disconnect(this._updateAll, this);
+    window.removeEventListener('unhandledrejection', this._onRejection);
+    this._disposables.forEach(d => d.dispose());
+    this._guards.forEach(g => g.dispose());
+    this._guards.clear();
+  }
+
+  private _onCreated(_: unknown, widget: Widget): void {
+    if (!(widget instanceof NotebookPanel)) {
+      return;
+    }
+    const guard = new NotebookGuard(widget, this._me, () =>
+      this._app.commands.notifyCommandChanged()
+    );
+    this._guards.add(guard);
+    widget.disposed.connect(() => {
+      guard.dispose();
+      this._guards.delete(guard);
+    });
+  }
+
+  private _updateAll(): void {
+    this._guards.forEach(g => g.update());
+    this._app.commands.notifyCommandChanged();
+  }
+
+  /** Why `id` may not act on its notebook now (null: let it). */
+  private _refusal(
+    id: string,
+    args: ReadonlyPartialJSONObject
+  ): Refusal | null {
+    const guard = this.guardFor(id, args);
+    const standing = guard?.standing;
+    if (!guard || !standing) {
+      return null;
+    }
+    const runs = RUN_COMMANDS.includes(id) || SEMANTIC_RUN_COMMANDS.includes(id);
+    if (runs && guard.viewOnly) {
+      return { message: runReason(), refresh: () => this._refresh(guard) };
+    }
+    if (STRUCTURE_COMMANDS.includes(id) && guard.cellsLocked) {
+      return {
+        message: structureReason(standing),
+        refresh: () => this._refresh(guard)
+      };
+    }
+    return null;
+  }
+
+  private async _refresh(guard: NotebookGuard): Promise<void> {
+    await this._me.refresh();
+    guard.update();
+    await guard.starting; // promoted just now: run once the kernel is there
+  }
+
+  /**
+   * The ipywidgets manager (`@jupyter-widgets/jupyterlab-manager` 5.0) awaits every
+   * notebook's `sessionContext.ready` and then reads `session.kernel.id`, which throws
+   * for a notebook without a kernel (jupyter-widgets/ipywidgets#3970). Notebooks opened
+   * view-only have none on purpose, so that known rejection is expected there and
+   * not reported; any other error still is.
+   */
+  private _onRejection = (event: PromiseRejectionEvent): void => {
+    const reason: unknown = event.reason;
+    if (
+      reason instanceof TypeError &&
+      reason.message.includes("reading 'kernel'") &&
+      (reason.stack ?? '').includes('jupyterlab-manager') &&
+      [...this._guards].some(g => g.viewOnly)
+    ) {
+      event.preventDefault();
+    }
+  };
+
+  private _factory: DocumentRegistry.IWidgetFactory<
+    IDocumentWidget,
+    DocumentRegistry.IModel
+  > | null = null;
+  private _guards = new Set<NotebookGuard>();
+  private _disposables: IDisposable[] = [];
+  private _isDisposed = false;
+}
+
+/** Why a command may not run, and how to check again with the server. */
+export interface IRefusal {
+  message: string;
+  refresh: () => Promise<void>;
+}
+type Refusal = IRefusal;
+
+/**
+ * Wrap the notebook commands (now and when they are added later) so that where
+ * `refusal` answers, they are disabled with its message as their tooltip; a keyboard
+ * shortcut (which only runs enabled commands) asks the server again and explains
+ * instead of doing nothing. JupyterLab offers no public way to change another
+ * plugin's command, so this replaces the registry's entry and restores it on dispose.
+ */
+export function guardCommands(
+  commands: CommandRegistry,
+  refusal: (id: string, args: ReadonlyPartialJSONObject) => IRefusal | null
+): IDisposable {
+  const registry = (commands as unknown as { _commands?: unknown })._commands;
+  if (!(registry instanceof Map)) {
+    console.warn(
+      'jupyter-workspace-perms: cannot guard notebook commands in this version'
+    );
+    return new DisposableDelegate(() => undefined);
+  }
+  const entries = registry as Map<string, CommandRegistry.ICommandOptions>;
+  const ids = new Set([
+    ...STRUCTURE_COMMANDS,
+    ...RUN_COMMANDS,
+    ...SEMANTIC_RUN_COMMANDS
+  ]);
+  const originals = new Map<string, CommandRegistry.ICommandOptions>();
+  const isKeybinding = (args: ReadonlyPartialJSONObject) =>
+    (args['_luminoEvent'] as { type?: string } | undefined)?.type ===
+    'keybinding';
+
+  const wrap = (id: string) => {
+    const original = entries.get(id);
+    if (!original || originals.has(id)) {
+      return;
+    }
+    originals.set(id, original);
+    const call = <T>(f: unknown, args: ReadonlyPartialJSONObject, or: T): T =>
+      typeof f === 'function' ? (f as (a: unknown) => T)(args) : or;
+    entries.set(id, {
+      ...original,
+      isEnabled: args => {
+        if (refusal(id, args) !== null) {
+          return isKeybinding(args); // a shortcut runs `execute`, which explains
+        }
+        return call(original.isEnabled, args, true);
+      },
+      caption: args => {
+        const refused = refusal(id, args);
+        return refused !== null
+          ? refused.message
+          : call(original.caption, args, '');
+      },
+      execute: async args => {
+        const refused = refusal(id, args);
+        if (refused !== null) {
+          await refused.refresh(); // the server may allow it by now
+          const still = refusal(id, args);
+          if (still !== null) {
+            Notification.warning(still.message, { autoClose: 6000 });
+            return;
+          }
+        }
+        return original.execute(args);
+      }
+    });
+    commands.notifyCommandChanged(id);
+  };
+
+  ids.forEach(wrap);
+  const onChanged = (_: CommandRegistry, change: CommandRegistry.ICommandChangedArgs) => {
+    if (change.type === 'added' && change.id && ids.has(change.id)) {
+      wrap(change.id);
+    }
+  };
+  commands.commandChanged.connect(onChanged);
+  return new DisposableDelegate(() => {
+    commands.commandChanged.disconnect(onChanged);
+    originals.forEach((original, id) => {
+      if (entries.has(id)) {
+        entries.set(id, original);
+      }
+    });
+  });
+}
+
+namespace Private {
+  /** Cells this extension made read-only (and only those it unlocks again). */
+  export const lockedCells = new WeakSet<Cell>();
+}

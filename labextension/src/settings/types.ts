@@ -1,0 +1,106 @@
+/**
+ * The REST API's answers the settings page reads (docs/openapi.yaml is the reference).
+ *
+ * Only shapes live here: what a person may do comes from the `permissions` lists the
+ * server puts in these answers, never from role names.
+ */
+
+export interface IIdentity {
+  username: string;
+  display_name: string;
+  email: string;
+  email_verified: boolean;
+  login_provider: string;
+}
+
+export interface IProjectSummary {
+  name: string;
+  access: string;
+  role: string | null;
+  name_only: boolean;
+  creator: string | null;
+  permissions: string[];
+}
+
+export interface IMeWorkspace {
+  slug: string;
+  name: string;
+  role: string | null;
+  owner: boolean;
+  guest: boolean;
+  sso_blocked: boolean;
+  enforced_sso_provider: string | null;
+  permissions: string[];
+  projects: IProjectSummary[];
+}
+
+export interface IMe {
+  identity: IIdentity;
+  workspaces: IMeWorkspace[];
+  joinable: { slug: string; name: string; invite_domain: string }[];
+  policy_version: number;
+}
+
+export interface IWorkspace {
+  slug: string;
+  name: string;
+  owner: string;
+  role: string | null;
+  permissions: string[];
+  domain_invites: boolean;
+  enforced_sso_provider: string | null;
+  viewers_can_execute: boolean;
+  invite_domain: string | null;
+  domain_invites_available: boolean;
+  domain_invites_reason: string | null;
+  domain_invites_message: string | null;
+  sso_provider_offer: string;
+  sso_offer_would_block: string[];
+}
+
+export interface IMemberGrant {
+  name: string;
+  role: string;
+  expires_at: string | null;
+}
+
+export interface IMember {
+  username: string;
+  email: string;
+  display_name: string;
+  login_provider: string;
+  role: string | null;
+  owner: boolean;
+  guest: boolean;
+  sso_blocked: boolean;
+  projects: IMemberGrant[];
+}
+
+export interface ICollaborator {
+  username: string;
+  role: string;
+  expires_at: string | null;
+  guest: boolean;
+}
+
+export interface IProject extends IProjectSummary {
+  workspace: string;
+  collaborators: ICollaborator[];
+}
+
+export interface IToken {
+  id: number;
+  prefix: string;
+  note: string;
+  login_provider: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked: boolean;
+}
+
+export interface ITokenCreated extends IToken {
+  token: string;
+}
+
+/** An answer or the refusal that replaced it: each section shows its own. */
+export type Loaded<T> = { ok: true; value: T } | { ok: false; message: string };
