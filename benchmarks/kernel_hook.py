@@ -72,6 +72,7 @@ from benchmarks.http_overhead import (
 )
 from jupyter_workspace_perms.demo.world import python_notebook
 from jupyter_workspace_perms.kernel.connection import WorkspaceKernelConnection
+from jupyter_workspace_perms.kernel.widgets import WidgetRegistry
 from tests.helpers.servers import free_port, jupyter_env, started
 
 SEED = 20261127
@@ -742,6 +743,11 @@ class FilterHarness:
         edited = self.v1_frames("execute_request", execute_content(EDITED_CODE), metadata)
         update = {"method": "update", "state": {"value": 7}, "buffer_paths": []}
         comm = self.v1_frames("comm_msg", {"comm_id": "w-1", "data": update}, {})
+        # the slider the kernel made, as the hook learns it from the kernel's comm_open
+        slider = {"_model_module": "@jupyter-widgets/controls", "_model_name": "IntSliderModel"}
+        opened = {"comm_id": "w-1", "target_name": "jupyter.widget", "data": {"state": slider}}
+        registries = WorkspaceKernelConnection._widget_registries
+        registries.setdefault(BENCH_KERNEL_ID, WidgetRegistry()).learn("comm_open", opened)
         legacy = self.legacy_frames(content, metadata)
         case = self._case
         return [

@@ -33,8 +33,20 @@ def parse_expiry(value: str) -> datetime:
     except OverflowError:
         raise InvalidInput(f"expiry {value!r} is too far in the future") from None
     if when <= datetime.now(timezone.utc):
-        raise InvalidInput(f"expiry {value!r} is in the past", "invalid_expiry")
+        raise InvalidInput(
+            f"the expiry {spoken(when)} is in the past: pick a later date", "invalid_expiry"
+        )
     return when
+
+
+def spoken(value: datetime) -> str:
+    """A moment as people say it, in UTC to the minute: ``31 December 2026, 18:00 UTC``.
+
+    Refusals shown in the settings page use it: a raw ISO timestamp reads like code.
+    Minutes are truncated, so a "latest" moment said this way is never too late.
+    """
+    utc = value.astimezone(timezone.utc)
+    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"
 
 
 def iso(value: datetime | float | None) -> str | None:

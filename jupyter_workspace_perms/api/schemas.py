@@ -178,7 +178,7 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "MemberList": obj({"members": {"type": "array", "items": ref("Member")}}),
-    "MemberPut": obj({"role": ROLE}),
+    "MemberPut": obj({"role": ROLE}, {"only_new": BOOL}),
     "ProjectCreate": obj({"name": PROJECT_NAME}, {"access": ACCESS}),
     "ProjectList": obj({"projects": {"type": "array", "items": ref("ProjectSummary")}}),
     "ProjectPatch": obj({"access": ACCESS}),
@@ -189,7 +189,9 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Token": obj(_TOKEN),
     "TokenCreated": obj({**_TOKEN, "token": STRING}),
-    "TokenList": obj({"tokens": {"type": "array", "items": ref("Token")}}),
+    "TokenList": obj(
+        {"tokens": {"type": "array", "items": ref("Token")}, "latest_expiry": TIMESTAMP}
+    ),
     "Status": obj(
         {
             "version": STRING,

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from ..errors import InvalidInput
+from ..timestamps import spoken
 
 # the latest moment the database and ``datetime`` can hold
 LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
@@ -58,23 +59,22 @@ def new_token_expiry(
     if requested is None:
         return latest
     if requested <= now:
-        raise InvalidInput(f"expiry {_iso(requested)} is in the past", "invalid_expiry")
+        raise InvalidInput(
+            f"the expiry {spoken(requested)} is in the past: pick a later date", "invalid_expiry"
+        )
     if requested <= latest:
         return requested
+    # said as people say it (the settings page shows it as is): no ISO, no field names
     if bound == "credential":
         raise InvalidInput(
-            f"expiry {_iso(requested)} is after {_iso(latest)}, when the token you signed in "
-            "with expires: a new token cannot outlive the credential that creates it "
-            "(leave expires_at out to get that expiry)",
+            "a new token cannot outlive the token you signed in with, which expires on "
+            f"{spoken(latest)}: pick that day or an earlier one, or give no expiry to get "
+            "that one",
             "expiry_beyond_credential",
         )
     days = max_lifetime / timedelta(days=1)
     raise InvalidInput(
-        f"expiry {_iso(requested)} is after {_iso(latest)}: tokens created through the "
-        f"server live at most {days:g} days (leave expires_at out to get that expiry)",
+        f"tokens created through the server live at most {days:g} days: pick a day up to "
+        f"{spoken(latest)}, or give no expiry to get the longest",
         "expiry_beyond_max_lifetime",
     )
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -318,22 +318,35 @@ class WorkspaceIdentityProvider(IdentityProvider):
         Raises :class:`~..errors.InvalidInput` (400) for a requested expiry in the
         past or beyond what the creator's credential and the maximum lifetime allow.
         """
-        snap = self._snapshot()
-        credential: datetime | None = None
-        if user.token_id is not None:
-            token = snap.tokens_by_id.get(user.token_id)
-            if token is None or token.revoked:
-                raise web.HTTPError(
-                    401, "the token you signed in with was revoked", reason="revoked_token"
-                )
-            if token.expires_at is not None:
-                credential = datetime.fromtimestamp(token.expires_at, timezone.utc)
         return lifetime.new_token_expiry(
             requested,
             datetime.now(timezone.utc),
             timedelta(days=self.token_max_lifetime_days),
-            credential,
+            self._credential_expiry(user),
         )
+
+    def latest_token_expiry(self, user: WorkspaceUser) -> datetime:
+        """The latest expiry a token ``user`` creates now may get (see :mod:`.lifetime`):
+        the settings page offers no later day to pick."""
+        latest, _bound = lifetime.latest_expiry(
+            datetime.now(timezone.utc),
+            timedelta(days=self.token_max_lifetime_days),
+            self._credential_expiry(user),
+        )
+        return latest
+
+    def _credential_expiry(self, user: WorkspaceUser) -> datetime | None:
+        """When the token ``user`` signed in with expires (None: never, or no token)."""
+        if user.token_id is None:
+            return None
+        token = self._snapshot().tokens_by_id.get(user.token_id)
+        if token is None or token.revoked:
+            raise web.HTTPError(
+                401, "the token you signed in with was revoked", reason="revoked_token"
+            )
+        if token.expires_at is None:
+            return None
+        return datetime.fromtimestamp(token.expires_at, timezone.utc)
 
     def process_login_form(self, handler: RequestHandler) -> WorkspaceUser | None:
         """The login page accepts a personal access token in its password field."""

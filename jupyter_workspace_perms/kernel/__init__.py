@@ -2,6 +2,8 @@
 
 - :mod:`.judge`: the verdict on each websocket message, and what to answer when
   one is refused (pure, table-driven);
+- :mod:`.widgets`: what a widget takes from people who may run but not edit (inputs
+  only; pure);
 - :mod:`.notebooks`: the notebooks of a kernel's sessions, indexed and cached, and
   what one connection last found of them;
 - :mod:`.frames`: the websocket frames of both protocols, parsed and packed;

@@ -30,6 +30,7 @@ judged parts are packed again (:meth:`WorkspaceKernelConnection._forward`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import weakref
@@ -48,9 +49,10 @@ from tornado.websocket import WebSocketClosedError
 from ..identity.provider import WorkspaceUser
 from ..policy import PolicySnapshot, check_project
 from ..policy.lifecycle import check_kernel_shutdown
-from .frames import Incoming, Malformed, json_object, one_reading, packer_for
+from .frames import Incoming, Malformed, Outgoing, one_reading, packer_for
 from .judge import Access, Verdict, answers, judge
 from .notebooks import ConnectionNotebooks, MessageNotebooks
+from .widgets import CONTROL, CONTROL_TARGETS, WidgetRegistry
 
 V1 = "v1.kernel.websocket.jupyter.org"
 EXECUTE = "project:execute"
@@ -90,6 +92,8 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
 
     # "kernel_id:session_id" -> id of the user who first used it (survives reconnects)
     _session_owners: ClassVar[dict[str, int]] = {}
+    # kernel id -> the widgets it made (comm id -> model), learned from what it sends
+    _widget_registries: ClassVar[dict[str, WidgetRegistry]] = {}
     # open connections, re-checked by RevocationWatcher
     _watched: ClassVar[weakref.WeakSet[WorkspaceKernelConnection]] = weakref.WeakSet()
 
@@ -101,6 +105,7 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         self._is_v1: bool | None = None
         self._notebooks = ConnectionNotebooks()
         self._pending_input: str | None = None  # msg_id of the input_request sent to us
+        self._own_comms: set[str] = set()  # control comms this socket opened
 
     # -- opening -----------------------------------------------------------------------
 
@@ -118,6 +123,8 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         running = self.multi_kernel_manager
         for key in [k for k in owners if k.split(":", 1)[0] not in running]:
             del owners[key]  # the kernel is gone: its sessions are free again
+        for kernel_id in [k for k in self._widget_registries if k not in running]:
+            del self._widget_registries[kernel_id]  # and its widgets with it
         key = f"{self.kernel_id}:{self.session.session}"
         if owners.setdefault(key, user.user_id) != user.user_id:
             self.log.warning("refused user %s reusing session %s", user.username, key)
@@ -258,7 +265,11 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         if execute:
             metadata = incoming.part(2, "metadata")
         notebooks = MessageNotebooks(self._notebooks, fixed, snap)
-        verdict = judge(incoming.channel, msg_type, content, metadata, access, notebooks)
+        verdict = judge(
+            incoming.channel, msg_type, content, metadata, access, notebooks, self._comm_kind
+        )
+        if verdict.allowed and msg_type == "comm_open" and content:
+            self._note_own_comm(content)
         if execute:
             self._record_execution(verdict, content, metadata, notebooks)
         if verdict.allowed and incoming.channel == "stdin":
@@ -293,11 +304,44 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
         return None
 
     def handle_outgoing_message(self, stream: str, outgoing_msg: list[Any]) -> None:
-        """Note an ``input_request`` sent to this socket, then send as usual."""
+        """Note an ``input_request`` sent to this socket and the widgets the kernel
+        makes (:mod:`.widgets`), then send as usual."""
         channel = stream if isinstance(stream, str) else getattr(stream, "channel", None)
-        if channel == "stdin":
-            self._pending_input = _input_request_id(self._fixed.session, outgoing_msg)
+        if channel in ("stdin", "iopub"):
+            self._note_outgoing(channel, Outgoing.read(self._fixed.session, outgoing_msg))
         super().handle_outgoing_message(stream, outgoing_msg)
+
+    def _note_outgoing(self, channel: str, sent: Outgoing | None) -> None:
+        msg_type = None if sent is None else sent.msg_type
+        if channel == "stdin":
+            msg_id = None if sent is None else sent.header.get("msg_id")
+            is_request = msg_type == "input_request" and isinstance(msg_id, str)
+            self._pending_input = msg_id if is_request else None
+        elif sent is not None and msg_type in ("comm_open", "comm_msg", "comm_close"):
+            # unreadable content teaches nothing: the widget stays unknown (refused)
+            with contextlib.suppress(Malformed):
+                self._widgets.learn(msg_type, sent.content())
+
+    # -- widgets -------------------------------------------------------------------------
+
+    @property
+    def _widgets(self) -> WidgetRegistry:
+        """The widgets of this connection's kernel, shared by all its connections."""
+        registries = self._widget_registries
+        kernel_id = self._fixed.kernel_id
+        found = registries.get(kernel_id)
+        if found is None:
+            found = registries[kernel_id] = WidgetRegistry()
+        return found
+
+    def _comm_kind(self, comm_id: str) -> str | None:
+        """What a comm is, for the judge: this socket's control comm, or a kernel widget."""
+        return CONTROL if comm_id in self._own_comms else self._widgets.kind(comm_id)
+
+    def _note_own_comm(self, content: dict[str, Any]) -> None:
+        comm_id = content.get("comm_id")
+        if isinstance(comm_id, str) and content.get("target_name") in CONTROL_TARGETS:
+            self._own_comms.add(comm_id)
 
     def _forward(
         self,
@@ -410,20 +454,6 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
             )
         except Exception:
             self.log.exception("the execution audit failed")
-
-
-def _input_request_id(session: Session, msg_list: list[Any]) -> str | None:
-    """The ``msg_id`` of a kernel's stdin message when it is an ``input_request``."""
-    try:
-        _identities, parts = session.feed_identities(msg_list)
-        raw = parts[1]
-        header = json_object(raw if isinstance(raw, bytes) else raw.bytes, "the header")
-    except (ValueError, IndexError):  # Malformed is a ValueError
-        return None
-    msg_id = header.get("msg_id")
-    if header.get("msg_type") != "input_request" or not isinstance(msg_id, str):
-        return None
-    return msg_id
 
 
 class RevocationWatcher:

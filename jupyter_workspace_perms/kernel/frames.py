@@ -196,3 +196,38 @@ def packer_for(session: Session) -> Callable[[Any], bytes]:
             return pack(obj)  # its own fallback, or its own error
 
     return pack_json
+
+
+class Outgoing:
+    """One message from the kernel, read only as far as the hook needs (its header, and
+    the content of the few types it follows: stdin requests, widget comms)."""
+
+    __slots__ = ("header", "parts")
+
+    def __init__(self, header: dict[str, Any], parts: list[Any]) -> None:
+        self.header = header
+        self.parts = parts
+
+    @property
+    def msg_type(self) -> str | None:
+        value = self.header.get("msg_type")
+        return value if isinstance(value, str) else None
+
+    def content(self) -> dict[str, Any]:
+        """The message's content (``Malformed`` when it is not a JSON object)."""
+        return json_object(_bytes(self.parts[4]), "the content")
+
+    @classmethod
+    def read(cls, session: Session, msg_list: list[Any]) -> Outgoing | None:
+        """The message the kernel sent (zmq frames with identities), or None if unreadable."""
+        try:
+            _identities, parts = session.feed_identities(msg_list)
+            header = json_object(_bytes(parts[1]), "the header")
+        except (ValueError, IndexError):  # Malformed is a ValueError
+            return None
+        return cls(header, parts) if len(parts) >= 5 else None
+
+
+def _bytes(part: Any) -> bytes:
+    """A zmq frame's bytes (frames come as bytes or as ``zmq.Frame``)."""
+    return part if isinstance(part, bytes) else bytes(part.bytes)

@@ -33,8 +33,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ..notebook.cells import CodeCheck, NotebookIndex
+from .widgets import CONTROL, CONTROL_TARGETS, NOT_YOURS, comm_msg_refusal
 
-WIDGET_TARGET_PREFIX = "jupyter.widget"
+Comms = Callable[[str], str | None]  # comm id -> what it is (see .widgets)
+
 CHANNELS = frozenset({"shell", "control", "stdin", "iopub"})
 NEEDS_WRITE = "needs edit rights in this project"
 
@@ -44,7 +46,9 @@ class Rule(Enum):
 
     allow = "allow"
     saved_code = "saved_code"  # execute_request: a saved cell or new parameter values
-    widget_comm = "widget_comm"  # comm_open: only to jupyter.widget* targets
+    widget_comm = "widget_comm"  # comm_open: only the widget manager's control comms
+    widget_msg = "widget_msg"  # comm_msg: inputs of the kernel's widgets (.widgets)
+    own_comm_close = "own_comm_close"  # comm_close: only comms the socket opened
     restart = "restart"  # shutdown_request: with restart true, or by who may shut down
     debug_info = "debug_info"  # debug_request: only debugInfo, answered by the server
 
@@ -53,8 +57,8 @@ RULES: Mapping[tuple[str, str], Rule] = MappingProxyType(
     {
         ("shell", "execute_request"): Rule.saved_code,
         ("shell", "comm_open"): Rule.widget_comm,
-        ("shell", "comm_msg"): Rule.allow,
-        ("shell", "comm_close"): Rule.allow,
+        ("shell", "comm_msg"): Rule.widget_msg,
+        ("shell", "comm_close"): Rule.own_comm_close,
         ("shell", "kernel_info_request"): Rule.allow,
         ("shell", "comm_info_request"): Rule.allow,
         ("shell", "is_complete_request"): Rule.allow,
@@ -94,7 +98,8 @@ REFUSALS: Mapping[tuple[str, str], tuple[str, str]] = MappingProxyType(
 NO_EXECUTE = "you may not run code in this project"
 USER_EXPRESSIONS = f"user expressions are code: sending them {NEEDS_WRITE}"
 COMM_TARGET = (
-    f"only widget comms ({WIDGET_TARGET_PREFIX}*) may be opened; other comms need edit rights"
+    "only the widget manager's control comm may be opened; other comms (widgets made in "
+    "the browser among them) need edit rights"
 )
 SHUTDOWN = (
     f"shutting down a kernel another user started {NEEDS_WRITE}; "
@@ -175,11 +180,14 @@ def judge(
     metadata: Mapping[str, Any],
     access: Access,
     notebooks: Callable[[], Sequence[NotebookIndex]],
+    comms: Comms = lambda _comm_id: None,
 ) -> Verdict:
     """The verdict on one message from a client of a kernel.
 
     ``notebooks`` is called only when a saved cell must be looked up, so callers
-    can read the session's notebooks lazily.
+    can read the session's notebooks lazily; ``comms`` says what a comm id is (a
+    widget's ``module:ModelName``, :data:`.widgets.CONTROL` for a control comm the
+    socket opened, None when unknown: see :mod:`.widgets`).
     """
     if channel not in CHANNELS:
         return Verdict(False, "unknown_channel", UNKNOWN_CHANNEL)
@@ -194,7 +202,7 @@ def judge(
         return _refused(channel, msg_type, *_refusal(channel, msg_type))
     if rule is Rule.restart and access.can_shut_down:
         return _allowed("shutdown", "may shut this kernel down")
-    return _CHECKS[rule](channel, msg_type, content, metadata, notebooks)
+    return _CHECKS[rule](channel, msg_type, content, metadata, notebooks, comms)
 
 
 def _refusal(channel: str, msg_type: str) -> tuple[str, str]:
@@ -206,7 +214,14 @@ def _refusal(channel: str, msg_type: str) -> tuple[str, str]:
 
 
 Check = Callable[
-    [str, str, Mapping[str, Any], Mapping[str, Any], Callable[[], Sequence[NotebookIndex]]],
+    [
+        str,
+        str,
+        Mapping[str, Any],
+        Mapping[str, Any],
+        Callable[[], Sequence[NotebookIndex]],
+        Comms,
+    ],
     Verdict,
 ]
 
@@ -221,6 +236,7 @@ def _saved_code(
     content: Mapping[str, Any],
     metadata: Mapping[str, Any],
     notebooks: Callable[[], Sequence[NotebookIndex]],
+    _comms: Comms,
 ) -> Verdict:
     code = content.get("code")
     if not isinstance(code, str):
@@ -241,9 +257,29 @@ def _saved_code(
 
 def _widget_comm(channel: str, msg_type: str, content: Mapping[str, Any], *_: Any) -> Verdict:
     target = content.get("target_name")
-    if isinstance(target, str) and target.startswith(WIDGET_TARGET_PREFIX):
+    if target in CONTROL_TARGETS:
         return _allowed("widget_comm", f"a {target} comm")
     return _refused(channel, msg_type, "comm_target", COMM_TARGET)
+
+
+def _widget_msg(
+    channel: str, msg_type: str, content: Mapping[str, Any], _m: Any, _n: Any, comms: Comms
+) -> Verdict:
+    comm_id = content.get("comm_id")
+    kind = comms(comm_id) if isinstance(comm_id, str) else None
+    refusal = comm_msg_refusal(content, kind)
+    if refusal is None:
+        return _allowed("widget_input", "a widget input")
+    return _refused(channel, msg_type, "widget_state", refusal)
+
+
+def _own_comm_close(
+    channel: str, msg_type: str, content: Mapping[str, Any], _m: Any, _n: Any, comms: Comms
+) -> Verdict:
+    comm_id = content.get("comm_id")
+    if isinstance(comm_id, str) and comms(comm_id) == CONTROL:
+        return _allowed("own_comm", "closing a comm this socket opened")
+    return _refused(channel, msg_type, "comm_close", NOT_YOURS)
 
 
 def _restart(channel: str, msg_type: str, content: Mapping[str, Any], *_: Any) -> Verdict:
@@ -263,6 +299,8 @@ _CHECKS: Mapping[Rule, Check] = MappingProxyType(
         Rule.allow: _allow,
         Rule.saved_code: _saved_code,
         Rule.widget_comm: _widget_comm,
+        Rule.widget_msg: _widget_msg,
+        Rule.own_comm_close: _own_comm_close,
         Rule.restart: _restart,
         Rule.debug_info: _debug_info,
     }

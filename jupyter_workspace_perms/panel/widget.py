@@ -42,9 +42,11 @@ class WorkspacePanel(DOMWidget):  # type: ignore[misc]  # ipywidgets is untyped
       and a request to re-read (:meth:`refresh`).
     - **Read-only conveniences.** :attr:`members` and :attr:`error` are filled in by the
       view after it loads, but only while the person looking ticks "share the member
-      list with this notebook's kernel": anyone who can run code in the kernel can read
-      them, and that may be somebody who may not list the members. They are read-only
-      here; assigning them changes nothing anywhere (the view ignores them).
+      list of <workspace> with this notebook's kernel": anyone who can run code in the
+      kernel can read them, and that may be somebody who may not list the members. The
+      consent is for the workspace it names: showing another one (setting
+      :attr:`workspace`, or the panel's own picker) ends it and empties them. They are
+      read-only here; assigning them changes nothing anywhere (the view ignores them).
 
     Without JupyterLab's widget manager (e.g. a plain ``python`` prompt) the object is
     inert: it shows as text and never talks to the server.
@@ -65,7 +67,7 @@ class WorkspacePanel(DOMWidget):  # type: ignore[misc]  # ipywidgets is untyped
         Dict(),
         read_only=True,
         help="Members and guests as the person looking sees them (filled by the view "
-        "while they share it; empty otherwise).",
+        "while they share them for the workspace shown; empty otherwise).",
     ).tag(sync=True, echo_update=False)
     error = Unicode(
         "",

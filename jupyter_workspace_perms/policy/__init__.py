@@ -24,6 +24,7 @@ from .facts import (
     WorkspaceFacts,
 )
 from .guards import (
+    can_add_member,
     can_join,
     can_set_collaborator,
     can_set_member,
@@ -62,6 +63,7 @@ __all__ = [
     "UserFacts",
     "WorkspaceFacts",
     "WorkspaceListing",
+    "can_add_member",
     "can_join",
     "can_set_collaborator",
     "can_set_member",

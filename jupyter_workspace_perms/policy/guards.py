@@ -24,7 +24,7 @@ GUARD_CODES: dict[str, str] = {
     "private_needs_editor": "only workspace Editors and Admins may make a project private",
     "sso_provider_mismatch": "you can enforce only the provider you signed in with",
     "would_block_owner": "enforcing that provider would lock out the workspace owner",
-    "already_member": "you are already a member of this workspace",
+    "already_member": "already a member of this workspace",
     "email_unverified": "joining needs an email address your login provider verified",
 }
 
@@ -50,6 +50,47 @@ def can_set_member(
             "transfer ownership first (jupyter workspace-perms set-owner)",
         )
     return _not_above_own_role(decision, new_role)
+
+
+def can_add_member(
+    snap: PolicySnapshot,
+    actor: Subject,
+    workspace_id: int,
+    target_user_id: int,
+    new_role: Role,
+    now: float,
+) -> Decision:
+    """May ``actor`` add ``target_user_id`` as a *new* member with ``new_role``?
+
+    As :func:`can_set_member`, but somebody who is already a member (the owner
+    included) is refused with ``already_member`` and their current role: an "add"
+    that silently changed a role would demote people nobody meant to touch. The
+    permission is checked first, so the answer tells nothing to who may not manage
+    members.
+    """
+    decision = check_workspace(snap, actor, workspace_id, "workspace:manage_members", now)
+    if not decision.allowed:
+        return decision
+    current = snap.memberships.get((workspace_id, target_user_id))
+    if current is None:
+        return can_set_member(snap, actor, workspace_id, target_user_id, new_role, now)
+    workspace = snap.workspaces[workspace_id]
+    person = snap.users[target_user_id].username
+    role = current.name.capitalize()
+    article = "an" if role[0] in "AEIOU" else "a"
+    if target_user_id == workspace.owner_id:
+        return _refuse(
+            decision,
+            "already_member",
+            f"{person} is already {article} {role} and the owner of {workspace.slug}: "
+            "the owner's role moves only with jupyter workspace-perms set-owner",
+        )
+    return _refuse(
+        decision,
+        "already_member",
+        f"{person} is already {article} {role} of {workspace.slug}: change their role in "
+        "the members table instead",
+    )
 
 
 def can_set_collaborator(

@@ -11,6 +11,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { IDocumentWidget } from '@jupyterlab/docregistry';
+import { ISearchProviderRegistry } from '@jupyterlab/documentsearch';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -18,6 +19,7 @@ import { Token } from '@lumino/coreutils';
 
 import { Prompts } from './prompts';
 import { ReadOnlyNotebooks } from './readonly';
+import { guardSearch } from './search';
 import { MeModel } from './session';
 import { WhoAmI } from './whoami';
 
@@ -72,22 +74,27 @@ function documentPath(widget: unknown): string | null {
 const readOnly: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-workspace-perms:read-only',
   description:
-    'Read-only cells, disabled cell commands and no kernel where the server would refuse.',
+    'Read-only cells, disabled cell commands, find and replace that skips read-only ' +
+    'cells, and no kernel where the server would refuse.',
   autoStart: true,
   requires: [IWorkspaceSession],
-  optional: [INotebookTracker],
+  optional: [INotebookTracker, ISearchProviderRegistry],
   activate: (
     app: JupyterFrontEnd,
     me: MeModel,
-    tracker: INotebookTracker | null
+    tracker: INotebookTracker | null,
+    search: ISearchProviderRegistry | null
   ) => {
-    new ReadOnlyNotebooks(app, me, () => {
+    const notebooks = new ReadOnlyNotebooks(app, me, () => {
       if (tracker) {
         return tracker.currentWidget;
       }
       const current = app.shell.currentWidget;
       return current instanceof NotebookPanel ? current : null;
     });
+    if (search) {
+      guardSearch(search, panel => notebooks.lockReason(panel));
+    }
   }
 };
 

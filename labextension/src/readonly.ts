@@ -7,89 +7,36 @@
  *   cell.readOnly = true`, so nothing is written into the notebook's metadata; the cell
  *   tagged `parameters` stays editable for people with `project:execute`.
  * - Commands that add, delete, move, cut, paste, merge, split or retype cells are
- *   disabled there, their tooltip saying why; a keyboard shortcut explains instead.
+ *   disabled there (./commands.ts), their tooltip saying why; a keyboard shortcut
+ *   explains instead. The toolbar's cell type dropdown (which retypes cells without a
+ *   command) is disabled too; find and replace skips those cells (./search.ts); a save
+ *   the server refuses anyway says how to get back (./saves.ts).
  * - Without `project:execute`, the notebook never starts nor joins a kernel (its session
  *   context is told so before it initializes), run commands explain instead of hanging,
- *   and a banner says "View only — you can read and comment".
+ *   and a banner says "View only — you can read this notebook" (comments are not built
+ *   yet: it promises none).
  *
  * All of it is a convenience: the server refuses every edit, run and save anyway.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { ISessionContext, Notification } from '@jupyterlab/apputils';
+import { ISessionContext } from '@jupyterlab/apputils';
 import { Cell } from '@jupyterlab/cells';
 import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
-import { CommandRegistry } from '@lumino/commands';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
+import {
+  IRefusal,
+  RUN_COMMANDS,
+  SEMANTIC_RUN_COMMANDS,
+  STRUCTURE_COMMANDS,
+  guardCommands
+} from './commands';
 import { permissionDef } from './generated';
+import { RELOAD_COMMAND, RefusedSaves, isReported } from './saves';
 import { IStanding, MeModel, roleLabel, withArticle } from './session';
-
-/** Commands that change a notebook's cells: they need `project:write`. */
-export const STRUCTURE_COMMANDS = [
-  'notebook:insert-cell-above',
-  'notebook:insert-cell-below',
-  'notebook:insert-heading-above',
-  'notebook:insert-heading-below',
-  'notebook:delete-cell',
-  'notebook:cut-cell',
-  'notebook:paste-cell-above',
-  'notebook:paste-cell-below',
-  'notebook:paste-and-replace-cell',
-  'notebook:duplicate-below',
-  'notebook:move-cell-up',
-  'notebook:move-cell-down',
-  'notebook:merge-cells',
-  'notebook:merge-cell-above',
-  'notebook:merge-cell-below',
-  'notebook:split-cell-at-cursor',
-  'notebook:change-cell-to-code',
-  'notebook:change-cell-to-markdown',
-  'notebook:change-cell-to-raw',
-  'notebook:change-cell-to-heading-1',
-  'notebook:change-cell-to-heading-2',
-  'notebook:change-cell-to-heading-3',
-  'notebook:change-cell-to-heading-4',
-  'notebook:change-cell-to-heading-5',
-  'notebook:change-cell-to-heading-6',
-  'notebook:run-cell-and-insert-below'
-];
-
-/** Commands that run code or handle the kernel: they need `project:execute`. */
-export const RUN_COMMANDS = [
-  'notebook:run-cell',
-  'notebook:run-cell-and-select-next',
-  'notebook:run-all-cells',
-  'notebook:run-all-above',
-  'notebook:run-all-below',
-  'notebook:restart-run-all',
-  'notebook:restart-and-run-to-selected',
-  'notebook:restart-kernel',
-  'notebook:restart-clear-output',
-  'notebook:interrupt-kernel',
-  'notebook:change-kernel',
-  'notebook:reconnect-to-kernel',
-  'notebook:create-console',
-  'notebook:create-subshell-console',
-  'notebook:run-in-console'
-];
-
-/**
- * JupyterLab's menu-level run and kernel commands: they act on the current widget
- * through the notebook commands above; wrapped too so that their keyboard shortcuts
- * (Shift+Enter in command mode, I I, 0 0) explain instead of doing nothing.
- */
-export const SEMANTIC_RUN_COMMANDS = [
-  'runmenu:run',
-  'runmenu:run-all',
-  'runmenu:restart-and-run-all',
-  'kernelmenu:interrupt',
-  'kernelmenu:restart',
-  'kernelmenu:restart-and-clear',
-  'kernelmenu:change'
-];
 
 /** The name of JupyterLab's (and Notebook 7's) notebook widget factory. */
 const NOTEBOOK_FACTORY = 'Notebook';
@@ -100,8 +47,13 @@ export const VIEW_ONLY_CLASS = 'jp-WorkspacePerms-viewOnly';
 export const LOCKED_CLASS = 'jp-WorkspacePerms-cellsLocked';
 /** The CSS class of the `parameters` cell left editable in a locked notebook. */
 export const PARAMETERS_CLASS = 'jp-WorkspacePerms-parameters';
+/**
+ * The notebook toolbar's cell type dropdown (JupyterLab's `cellType` item): it calls
+ * `NotebookActions.changeCellType` directly, so no command guard reaches it.
+ */
+export const CELL_TYPE_DROPDOWN = '.jp-Notebook-toolbarCellTypeDropdown';
 
-const VIEW_ONLY_TEXT = 'View only — you can read and comment';
+export const VIEW_ONLY_TEXT = 'View only — you can read this notebook';
 
 /** The role the permission table first gives `permission` to, as people read it. */
 function neededRole(permission: string): string {
@@ -116,7 +68,7 @@ export function structureReason(standing: IStanding): string {
     const who = role ? `${roleLabel(role)}s` : 'You';
     return `${who} can run cells and change parameters; ask ${editor} to change cells`;
   }
-  return `View only: you can read and comment; ask ${editor} to change cells`;
+  return `View only: you can read this notebook; ask ${editor} to change cells`;
 }
 
 /** Why nothing can be run here, in one sentence. */
@@ -153,7 +105,8 @@ class NotebookGuard implements IDisposable {
   constructor(
     readonly panel: NotebookPanel,
     private readonly _me: MeModel,
-    private readonly _onChange: () => void
+    private readonly _onChange: () => void,
+    reload: () => Promise<void>
   ) {
     const context = panel.context;
     this._originalPreference = { ...context.sessionContext.kernelPreference };
@@ -169,6 +122,17 @@ class NotebookGuard implements IDisposable {
     // Locked notebooks take no drops (moving or copying cells in).
     panel.node.addEventListener('lm-dragover', this._onDrag, true);
     panel.node.addEventListener('lm-drop', this._onDrag, true);
+    // The toolbar's items render (and may be replaced) after the panel is created.
+    this._toolbarObserver = new MutationObserver(() => this._applyToolbar());
+    this._toolbarObserver.observe(panel.toolbar.node, {
+      childList: true,
+      subtree: true
+    });
+    this._saves = new RefusedSaves(
+      panel,
+      () => this.cellsLocked && !this.viewOnly,
+      reload
+    );
     this.update();
     void context.ready.then(() => this.update());
   }
@@ -211,6 +175,7 @@ class NotebookGuard implements IDisposable {
     this._standing = standing;
     this._applyKernelPreference();
     this._applyCells();
+    this._applyToolbar();
     this._applyBanner();
     if (JSON.stringify(this._key(standing)) !== before) {
       this._onChange();
@@ -224,6 +189,8 @@ class NotebookGuard implements IDisposable {
     this._isDisposed = true;
     this.panel.node.removeEventListener('lm-dragover', this._onDrag, true);
     this.panel.node.removeEventListener('lm-drop', this._onDrag, true);
+    this._toolbarObserver.disconnect();
+    this._saves.dispose();
     this._model?.cells.changed.disconnect(this._applyCells, this);
     this._banner.dispose();
   }
@@ -260,6 +227,42 @@ class NotebookGuard implements IDisposable {
         cell.syncEditable = true; // back to what the notebook's metadata says
       }
     }
+  }
+
+  /**
+   * Disable the cell type dropdown where cells are locked, its tooltip saying why
+   * (also on its wrapper: a disabled control gets no pointer events). React leaves
+   * `disabled` alone on re-render: JupyterLab never sets it on this select.
+   */
+  private _applyToolbar(): void {
+    const standing = this._standing;
+    const reason =
+      this.cellsLocked && standing !== null ? structureReason(standing) : null;
+    const wrappers = this.panel.toolbar.node.querySelectorAll<HTMLElement>(
+      CELL_TYPE_DROPDOWN
+    );
+    wrappers.forEach(wrapper => {
+      const select = wrapper.querySelector('select');
+      if (select === null) {
+        return;
+      }
+      if (reason !== null) {
+        if (!Private.lockedSelects.has(select)) {
+          Private.lockedSelects.set(select, select.title);
+        }
+        select.disabled = true;
+        select.title = reason;
+        wrapper.title = reason;
+      } else {
+        const title = Private.lockedSelects.get(select);
+        if (title !== undefined) {
+          Private.lockedSelects.delete(select);
+          select.disabled = false;
+          select.title = title;
+          wrapper.removeAttribute('title');
+        }
+      }
+    });
   }
 
   private _applyBanner(): void {
@@ -330,6 +333,8 @@ class NotebookGuard implements IDisposable {
   private _noKernel = false;
   private _starting: Promise<void> = Promise.resolve();
   private _banner: Widget;
+  private _toolbarObserver: MutationObserver;
+  private _saves: RefusedSaves;
   private _model: INotebookModel | null = null;
   private _isDisposed = false;
 }
@@ -417,14 +422,33 @@ export class ReadOnlyNotebooks implements IDisposable {
     if (!(widget instanceof NotebookPanel)) {
       return;
     }
-    const guard = new NotebookGuard(widget, this._me, () =>
-      this._app.commands.notifyCommandChanged()
+    const guard = new NotebookGuard(
+      widget,
+      this._me,
+      () => this._app.commands.notifyCommandChanged(),
+      () => this._reload(widget)
     );
     this._guards.add(guard);
     widget.disposed.connect(() => {
       guard.dispose();
       this._guards.delete(guard);
     });
+  }
+
+  /**
+   * Why the cells of `panel` may not change (the notebook search provider's notice),
+   * or null where this extension does not lock them.
+   */
+  lockReason(panel: NotebookPanel): string | null {
+    const guard = [...this._guards].find(g => g.panel === panel);
+    const standing = guard?.standing;
+    return guard?.cellsLocked && standing ? structureReason(standing) : null;
+  }
+
+  /** File → Reload Notebook from Disk on `panel` (JupyterLab asks to confirm). */
+  private async _reload(panel: NotebookPanel): Promise<void> {
+    this._app.shell.activateById(panel.id);
+    await this._app.commands.execute(RELOAD_COMMAND);
   }
 
   private _updateAll(): void {
@@ -436,7 +460,7 @@ export class ReadOnlyNotebooks implements IDisposable {
   private _refusal(
     id: string,
     args: ReadonlyPartialJSONObject
-  ): Refusal | null {
+  ): IRefusal | null {
     const guard = this.guardFor(id, args);
     const standing = guard?.standing;
     if (!guard || !standing) {
@@ -470,6 +494,12 @@ export class ReadOnlyNotebooks implements IDisposable {
    */
   private _onRejection = (event: PromiseRejectionEvent): void => {
     const reason: unknown = event.reason;
+    if (isReported(reason)) {
+      // A refused save, already shown with what to do next (./saves.ts): JupyterLab's
+      // save command rethrows it to a keyboard shortcut or toolbar button nobody awaits.
+      event.preventDefault();
+      return;
+    }
     if (
       reason instanceof TypeError &&
       reason.message.includes("reading 'kernel'") &&
@@ -489,98 +519,9 @@ export class ReadOnlyNotebooks implements IDisposable {
   private _isDisposed = false;
 }
 
-/** Why a command may not run, and how to check again with the server. */
-export interface IRefusal {
-  message: string;
-  refresh: () => Promise<void>;
-}
-type Refusal = IRefusal;
-
-/**
- * Wrap the notebook commands (now and when they are added later) so that where
- * `refusal` answers, they are disabled with its message as their tooltip; a keyboard
- * shortcut (which only runs enabled commands) asks the server again and explains
- * instead of doing nothing. JupyterLab offers no public way to change another
- * plugin's command, so this replaces the registry's entry and restores it on dispose.
- */
-export function guardCommands(
-  commands: CommandRegistry,
-  refusal: (id: string, args: ReadonlyPartialJSONObject) => IRefusal | null
-): IDisposable {
-  const registry = (commands as unknown as { _commands?: unknown })._commands;
-  if (!(registry instanceof Map)) {
-    console.warn(
-      'jupyter-workspace-perms: cannot guard notebook commands in this version'
-    );
-    return new DisposableDelegate(() => undefined);
-  }
-  const entries = registry as Map<string, CommandRegistry.ICommandOptions>;
-  const ids = new Set([
-    ...STRUCTURE_COMMANDS,
-    ...RUN_COMMANDS,
-    ...SEMANTIC_RUN_COMMANDS
-  ]);
-  const originals = new Map<string, CommandRegistry.ICommandOptions>();
-  const isKeybinding = (args: ReadonlyPartialJSONObject) =>
-    (args['_luminoEvent'] as { type?: string } | undefined)?.type ===
-    'keybinding';
-
-  const wrap = (id: string) => {
-    const original = entries.get(id);
-    if (!original || originals.has(id)) {
-      return;
-    }
-    originals.set(id, original);
-    const call = <T>(f: unknown, args: ReadonlyPartialJSONObject, or: T): T =>
-      typeof f === 'function' ? (f as (a: unknown) => T)(args) : or;
-    entries.set(id, {
-      ...original,
-      isEnabled: args => {
-        if (refusal(id, args) !== null) {
-          return isKeybinding(args); // a shortcut runs `execute`, which explains
-        }
-        return call(original.isEnabled, args, true);
-      },
-      caption: args => {
-        const refused = refusal(id, args);
-        return refused !== null
-          ? refused.message
-          : call(original.caption, args, '');
-      },
-      execute: async args => {
-        const refused = refusal(id, args);
-        if (refused !== null) {
-          await refused.refresh(); // the server may allow it by now
-          const still = refusal(id, args);
-          if (still !== null) {
-            Notification.warning(still.message, { autoClose: 6000 });
-            return;
-          }
-        }
-        return original.execute(args);
-      }
-    });
-    commands.notifyCommandChanged(id);
-  };
-
-  ids.forEach(wrap);
-  const onChanged = (_: CommandRegistry, change: CommandRegistry.ICommandChangedArgs) => {
-    if (change.type === 'added' && change.id && ids.has(change.id)) {
-      wrap(change.id);
-    }
-  };
-  commands.commandChanged.connect(onChanged);
-  return new DisposableDelegate(() => {
-    commands.commandChanged.disconnect(onChanged);
-    originals.forEach((original, id) => {
-      if (entries.has(id)) {
-        entries.set(id, original);
-      }
-    });
-  });
-}
-
 namespace Private {
   /** Cells this extension made read-only (and only those it unlocks again). */
   export const lockedCells = new WeakSet<Cell>();
+  /** Cell type dropdowns this extension disabled, and their own tooltip. */
+  export const lockedSelects = new WeakMap<HTMLSelectElement, string>();
 }

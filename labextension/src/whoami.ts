@@ -1,7 +1,10 @@
 /**
  * "Who am I": an item saying "cora@acme.example · Contributor · membership" for the
  * current document's project (or the file browser's folder), and a popover with the
- * workspace, the project's access level and what the role allows, in words.
+ * workspace, the project's access level and what the role allows, in words. A role
+ * given on the project itself (a grant: a guest's, a collaborator's, the creator's
+ * project admin) reads "Admin of this project", so that it is not taken for the
+ * workspace role the settings page shows.
  *
  * It only shows what `GET me` answered; the server decides every request.
  */
@@ -10,7 +13,14 @@ import { showPopup, Popup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
 
 import { PERMISSION_NAMES, PROJECT_ACCESS, permissionDef } from './generated';
-import { IMe, IStanding, MeModel, roleLabel } from './session';
+import {
+  IIdentity,
+  IMe,
+  IProjectSummary,
+  IStanding,
+  MeModel,
+  roleLabel
+} from './session';
 
 /** A date as people read it ("5 Jan 2026"); the ISO text if it does not parse. */
 export function formatDate(iso: string): string {
@@ -25,17 +35,32 @@ export function formatDate(iso: string): string {
   });
 }
 
-/** How the role on a project was obtained: "membership", "guest until 5 Jan 2026"… */
-export function howObtained(standing: IStanding): string {
+/** Whether `identity` created `project` (whose creator gets a project admin grant). */
+export function isCreator(project: IProjectSummary, identity: IIdentity): boolean {
+  return (
+    project.creator !== null &&
+    (project.creator === identity.username || project.creator === identity.email)
+  );
+}
+
+/**
+ * How the role on a project was obtained: "membership", "guest until 5 Jan 2026",
+ * "creator" (the grant its creator got)…
+ */
+export function howObtained(standing: IStanding, identity?: IIdentity): string {
   const project = standing.project;
   if (project === null || project.source === null) {
     return '';
   }
+  let grant = standing.workspace?.guest ? 'guest' : 'grant';
+  if (identity && isCreator(project, identity)) {
+    grant = 'creator';
+  }
   let how: string;
   if (project.source === 'grant') {
-    how = standing.workspace?.guest ? 'guest' : 'grant';
+    how = grant;
   } else if (project.source === 'membership+grant') {
-    how = 'membership and grant';
+    how = `membership and ${grant}`;
   } else {
     how = 'membership';
   }
@@ -43,6 +68,15 @@ export function howObtained(standing: IStanding): string {
     how += ` until ${formatDate(project.grant_expires_at)}`;
   }
   return how;
+}
+
+/**
+ * The role on a project as people read it: "Contributor" from the workspace
+ * membership, "Admin of this project" when a grant on the project gives it.
+ */
+export function projectRoleText(project: IProjectSummary): string {
+  const role = roleLabel(project.role ?? '');
+  return project.source?.includes('grant') ? `${role} of this project` : role;
 }
 
 /** The item's text parts: who, the role here, and how it was obtained. */
@@ -57,7 +91,11 @@ export function describe(
   const ws = standing.workspace;
   const project = standing.project;
   if (project !== null && project.role !== null) {
-    return { who, role: roleLabel(project.role), how: howObtained(standing) };
+    return {
+      who,
+      role: projectRoleText(project),
+      how: howObtained(standing, me.identity)
+    };
   }
   if (ws.sso_blocked) {
     return {
@@ -205,9 +243,9 @@ export function popoverNode(me: IMe, standing: IStanding | null): HTMLElement {
     const access = PROJECT_ACCESS[project.access];
     row(list, 'Project', project.name);
     row(list, 'Access', `${access.label}: ${access.description}`);
-    const how = standing ? howObtained(standing) : '';
+    const how = standing ? howObtained(standing, identity) : '';
     if (project.role !== null) {
-      row(list, 'Your role', `${roleLabel(project.role)}${how ? ` (${how})` : ''}`);
+      row(list, 'Your role', `${projectRoleText(project)}${how ? ` (${how})` : ''}`);
     }
   } else if (standing?.location.project) {
     row(list, 'Project', `${standing.location.project} — not visible to you`);

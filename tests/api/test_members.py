@@ -72,7 +72,13 @@ async def test_route_refuses_who_may_not_use_it(api: Api, case: RouteCase) -> No
                 "PUT",
                 f"{MEMBERS}/vic@acme.test",
                 "admin",
-                ({}, {"role": "boss"}, {"role": 4}, {"role": "viewer", "owner": True}),
+                (
+                    {},
+                    {"role": "boss"},
+                    {"role": 4},
+                    {"role": "viewer", "owner": True},
+                    {"role": "viewer", "only_new": "yes"},
+                ),
             ),
             id="a-member-role-is-one-of-the-four-roles-and-nothing-else",
         )
@@ -146,6 +152,50 @@ async def test_admin_adds_members_and_changes_roles(api: Api) -> None:
     not_an_email = await api("admin", "PUT", f"{MEMBERS}/nobody", {"role": "viewer"})
     assert (not_an_email.code, not_an_email.reason) == (400, "invalid_email")
     assert api.version() == before
+
+
+async def test_adding_a_new_member_never_changes_an_existing_role(api: Api) -> None:
+    """``only_new`` (the settings page's "Add member"): an add that would change somebody
+    who is already a member, the owner included, is refused with their current role."""
+    before = api.version()
+    for who, role in (("cora@acme.test", "viewer"), ("CORA@acme.test", "admin")):
+        reply = await api("admin", "PUT", f"{MEMBERS}/{who}", {"role": role, "only_new": True})
+        assert (reply.code, reply.reason) == (409, "already_member"), (who, reply)
+        assert reply.body["message"] == (
+            "cora@acme.test is already a Contributor of acme: change their role in the "
+            "members table instead"
+        )
+    owner = await api(
+        "admin", "PUT", f"{MEMBERS}/ada@acme.test", {"role": "viewer", "only_new": True}
+    )
+    assert (owner.code, owner.reason) == (409, "already_member"), owner
+    assert owner.body["message"] == (
+        "ada@acme.test is already an Admin and the owner of acme: the owner's role moves "
+        "only with jupyter workspace-perms set-owner"
+    )
+    # the permission comes first: who may not manage members learns nothing new here
+    refused = await api(
+        "editor", "PUT", f"{MEMBERS}/cora@acme.test", {"role": "viewer", "only_new": True}
+    )
+    assert (refused.code, refused.reason) == (403, "role_too_low"), refused
+    assert api.version() == before
+    members = {m["username"]: m["role"] for m in (await api.ok("admin", "GET", MEMBERS))["members"]}
+    assert (members["cora@acme.test"], members["ada@acme.test"]) == ("contributor", "admin")
+
+    # a guest and an unknown email are new members: they are added
+    gus = await api.ok(
+        "admin", "PUT", f"{MEMBERS}/gus@gmail.test", {"role": "viewer", "only_new": True}
+    )
+    assert standing(gus) == ("viewer", False, False, False)
+    new = await api.ok(
+        "admin", "PUT", f"{MEMBERS}/nia@acme.test", {"role": "editor", "only_new": True}
+    )
+    assert (new["username"], new["role"]) == ("nia@acme.test", "editor")
+    # without it (or with false) PUT still adds or changes, as documented
+    changed = await api.ok(
+        "admin", "PUT", f"{MEMBERS}/cora@acme.test", {"role": "viewer", "only_new": False}
+    )
+    assert changed["role"] == "viewer"
 
 
 async def test_owner_can_be_neither_removed_nor_demoted(api: Api) -> None:

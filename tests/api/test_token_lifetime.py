@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -191,3 +192,54 @@ async def test_revoking_a_token_revokes_every_token_made_with_it(
     assert listed[child["id"]] and listed[grandchild["id"]] and not listed[sibling["id"]]
     revoked = [target for _actor, target, _details in api.audit("token.revoke")]
     assert str(child["id"]) in revoked and str(grandchild["id"]) in revoked
+
+
+# what people would not say: an ISO timestamp, or an API field name such as expires_at
+ISO_OR_FIELD = re.compile(r"\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d|\b[a-z]+_[a-z_]+\b")
+DAY = re.compile(
+    r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October"
+    r"|November|December) \d{4}, \d\d:\d\d UTC\b"
+)
+
+
+async def test_expiry_refusals_say_dates_and_fields_as_people_do(api: Api) -> None:
+    """The settings page shows these messages as they are: no raw ISO timestamps, no
+    field names, and the date to pick instead."""
+    hour = await api.ok("admin", "POST", "tokens", {"note": "1h", "expires_at": in_seconds(3600)})
+    api.world.tokens["admin-1h"] = hour["token"]
+    refusals = [
+        ("editor", in_seconds(3 * 86400), "tokens created through the server live at most 2 days"),
+        ("admin-1h", in_seconds(7200), "a new token cannot outlive the token you signed in with"),
+        ("editor", in_seconds(-60), "is in the past"),
+    ]
+    for who, expiry, says in refusals:
+        refused = await api(who, "POST", "tokens", {"expires_at": expiry})
+        message = refused.body["message"]
+        assert refused.code == 400 and says in message, (who, refused)
+        assert not ISO_OR_FIELD.search(message), message
+        assert DAY.search(message), message
+
+    past = await api(
+        "editor",
+        "PUT",
+        "workspaces/acme/projects/public/collaborators/vic@acme.test",
+        {"role": "editor", "expires_at": "2001-01-01T00:00:00+02:00"},
+    )
+    assert (past.code, past.reason) == (400, "invalid_expiry")
+    assert past.body["message"] == (
+        "the expiry 31 December 2000, 22:00 UTC is in the past: pick a later date"
+    )
+
+
+async def test_the_token_list_says_the_latest_expiry_a_new_token_may_get(api: Api) -> None:
+    """What the settings page offers as the latest day to pick: the maximum lifetime, or
+    the expiry of the credential this sign-in came from when that is sooner."""
+    start = datetime.now(timezone.utc)
+    listed = await api.ok("editor", "GET", "tokens")
+    end = datetime.now(timezone.utc)
+    assert start + timedelta(days=2) <= when(listed["latest_expiry"]) <= end + timedelta(days=2)
+
+    hour = await api.ok("admin", "POST", "tokens", {"expires_at": in_seconds(3600)})
+    api.world.tokens["admin-1h"] = hour["token"]
+    bounded = await api.ok("admin-1h", "GET", "tokens")
+    assert when(bounded["latest_expiry"]) == when(hour["expires_at"])

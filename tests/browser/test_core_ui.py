@@ -28,6 +28,12 @@ BANNER = ".jp-WorkspacePerms-banner"
 PANEL = ".jp-NotebookPanel"
 TOOLBAR = ".jp-NotebookPanel-toolbar"
 CURRENT = "window.jupyterapp.shell.currentWidget"
+VIEW_ONLY = "View only — you can read this notebook"
+CONTRIBUTOR_BANNER = (
+    "Contributors can run cells and change parameters; ask an Editor to change cells"
+)
+CELL_TYPE = f'{TOOLBAR} [data-jp-item-name="cellType"] select'
+POPOVER = ".jp-WorkspacePerms-whoami-popover"
 
 
 def expect(target: Any) -> Any:
@@ -103,9 +109,7 @@ def test_contributor_changes_only_the_parameters_runs_all_and_saves(
     locked = {c["id"]: c["readOnly"] for c in cells(page)}
     assert locked == {"intro": True, "parameters": False, "forecast": True, "controls": True}
     assert all(c["editable"] is None for c in cells(page))
-    expect(page.locator(BANNER)).to_have_text(
-        "Contributors can run cells and change parameters; ask an Editor to change cells"
-    )
+    expect(page.locator(BANNER)).to_have_text(CONTRIBUTOR_BANNER)
 
     # typing into a code cell changes nothing; the parameters cell takes a new value
     editor(page, "forecast").click()
@@ -156,16 +160,9 @@ def test_contributor_changes_only_the_parameters_runs_all_and_saves(
     assert after["forecast"]["outputs"], "the run's outputs were saved"
     assert all("editable" not in c["metadata"] for c in after.values())
 
-    # a cell added by other means (a collaborator, an undo) is locked too, in the page only
-    page.evaluate(
-        f"() => {CURRENT}.content.model.sharedModel.insertCell(4,"
-        " {cell_type: 'code', source: 'x = 1'})"
-    )
-    assert (cells(page)[4]["readOnly"], cells(page)[4]["editable"]) == (True, None)
-
     hide_toasts(page)
     page.locator(ITEM).click()
-    popover = page.locator(".jp-WorkspacePerms-whoami-popover")
+    popover = page.locator(POPOVER)
     expect(popover).to_contain_text("Acme Analytics (acme) — Contributor")
     expect(popover).to_contain_text("full: members act with their workspace role")
     expect(popover).to_contain_text("Contributor (membership)")
@@ -175,6 +172,13 @@ def test_contributor_changes_only_the_parameters_runs_all_and_saves(
     assert not popover.locator('li[data-permission="project:write"]').count()
     expect(popover.get_by_role("button", name="Request access")).to_be_hidden()
     shot(page, "contributor-notebook-popover")
+
+    # a cell added by other means (a collaborator, an undo) is locked too, in the page only
+    page.evaluate(
+        f"() => {CURRENT}.content.model.sharedModel.insertCell(4,"
+        " {cell_type: 'code', source: 'x = 1'})"
+    )
+    assert (cells(page)[4]["readOnly"], cells(page)[4]["editable"]) == (True, None)
 
 
 def test_viewer_opening_a_notebook_whose_kernel_runs_sees_the_banner_and_no_dialog(
@@ -186,7 +190,7 @@ def test_viewer_opening_a_notebook_whose_kernel_runs_sees_the_banner_and_no_dial
 
     page = sign_in(lab, "viewer", path=f"lab/tree/{NOTEBOOK}", wait=False)
     page.wait_for_selector(PANEL, timeout=LOAD_MS)
-    expect(page.locator(BANNER)).to_have_text("View only — you can read and comment", timeout=2000)
+    expect(page.locator(BANNER)).to_have_text(VIEW_ONLY, timeout=2000)
     # Kernel dialogs would open once the session context has initialized: wait for that.
     page.wait_for_function(
         f"() => {CURRENT}.sessionContext.ready.then(() => true)", timeout=LOAD_MS
@@ -206,6 +210,13 @@ def test_viewer_opening_a_notebook_whose_kernel_runs_sees_the_banner_and_no_dial
     assert not page.locator(f"{PANEL} .jp-InputPrompt", has_text="*").count()
     assert page.locator(".jp-Dialog").count() == 0
     shot(page, "viewer-banner")
+
+    # find, but nothing to replace in: every cell is read-only
+    page.keyboard.press("Control+h")
+    expect(page.get_by_placeholder("Find")).to_be_visible()
+    expect(page.get_by_placeholder("Replace")).to_have_count(0)
+    expect(page.locator(".jp-DocumentSearch-replace-toggle")).to_have_count(0)
+    page.keyboard.press("Escape")
     hide_toasts(page)
     shot(page, "viewer-banner-quiet")
 
@@ -248,16 +259,16 @@ def _in_days(days: int) -> str:
     [
         ("admin", "acme/analysis", "ada@acme.example · Admin · membership"),
         # the creator of a project is its project admin (a grant above the membership)
-        ("editor", "acme/analysis", "eddie@acme.example · Admin · grant"),
+        ("editor", "acme/analysis", "eddie@acme.example · Admin of this project · creator"),
         ("editor", "acme/reports", "eddie@acme.example · Viewer · membership"),
         ("contributor", "acme/reports", "cora@acme.example · Viewer · membership"),
-        ("contributor", "acme/secret-plans", "cora@acme.example · Viewer · grant"),
+        ("contributor", "acme/secret-plans", "cora@acme.example · Viewer of this project · grant"),
         ("viewer", "acme", "vic@acme.example · Viewer in acme · membership"),
-        ("guest", "acme/analysis", "gus.guest@gmail.com · Viewer · guest"),
+        ("guest", "acme/analysis", "gus.guest@gmail.com · Viewer of this project · guest"),
         (
             "guest",
             "acme/reports",
-            re.compile(r"^gus\.guest@gmail\.com · Contributor · guest until "),
+            re.compile(r"^gus\.guest@gmail\.com · Contributor of this project · guest until "),
         ),
     ],
 )
@@ -276,9 +287,31 @@ def test_role_item_says_each_personas_role_and_how_it_was_obtained(
     expect(page.locator(ITEM)).to_have_text(expected)
     hide_toasts(page)
     page.locator(ITEM).click()
-    popover = page.locator(".jp-WorkspacePerms-whoami-popover")
+    popover = page.locator(POPOVER)
     expect(popover).to_contain_text(lab.emails[persona])
+    if (persona, folder) == ("editor", "acme/analysis"):
+        expect(popover.locator("dt:has-text('Your role') + dd")).to_have_text(
+            "Admin of this project (creator)"
+        )
+        expect(popover).to_contain_text("Acme Analytics (acme) — Editor")
+    readable_to_the_end(page, popover)
     shot(page, f"role-{persona}-{folder.replace('/', '-')}")
+    if persona == "admin":  # the longest list, in a window too short for it: it scrolls
+        page.set_viewport_size({"width": 1400, "height": 480})
+        readable_to_the_end(page, popover)
+        shot(page, "role-admin-short-window")
+
+
+def readable_to_the_end(page: Page, popover: Any) -> None:
+    """However long the popover's list, its last line can be scrolled into view inside
+    the popover, and the popover is inside the window."""
+    last = popover.locator("li").last
+    last.scroll_into_view_if_needed()
+    inside, item = popover.bounding_box(), last.bounding_box()
+    assert inside is not None and item is not None
+    assert inside["y"] >= 0 and item["y"] >= inside["y"], (item, inside)
+    assert item["y"] + item["height"] <= inside["y"] + inside["height"] + 1, (item, inside)
+    assert inside["y"] + inside["height"] <= page.viewport_size["height"]
 
 
 def notebook_7_errors(page: Page) -> None:
@@ -296,7 +329,7 @@ def test_notebook_7_shows_the_role_and_the_view_only_banner(
     page = sign_in(lab, "viewer", path=f"notebooks/{NOTEBOOK}")
     notebook_7_errors(page)
     page.wait_for_selector(PANEL, timeout=LOAD_MS)
-    expect(page.locator(BANNER)).to_have_text("View only — you can read and comment")
+    expect(page.locator(BANNER)).to_have_text(VIEW_ONLY)
     expect(page.locator(ITEM)).to_have_text("vic@acme.example · Viewer · membership")
     page.wait_for_function(f"() => {CURRENT}.sessionContext.isReady", timeout=LOAD_MS)
     assert page.locator(".jp-Dialog").count() == 0
@@ -317,7 +350,7 @@ def test_viewer_promoted_to_contributor_runs_a_cell_on_the_next_try(
 ) -> None:
     page = sign_in(fresh_lab, "viewer", path=f"lab/tree/{NOTEBOOK}")
     page.wait_for_selector(PANEL, timeout=LOAD_MS)
-    expect(page.locator(BANNER)).to_have_text("View only — you can read and comment")
+    expect(page.locator(BANNER)).to_have_text(VIEW_ONLY)
     fresh_lab.api(
         "admin", "PUT", "workspaces/acme/members/vic@acme.example", {"role": "contributor"}
     )
@@ -329,9 +362,114 @@ def test_viewer_promoted_to_contributor_runs_a_cell_on_the_next_try(
     page.wait_for_function(
         f"() => {CURRENT}.content.widgets[2].model.executionCount !== null", timeout=LOAD_MS
     )
-    expect(page.locator(BANNER)).to_have_text(
-        "Contributors can run cells and change parameters; ask an Editor to change cells"
-    )
+    expect(page.locator(BANNER)).to_have_text(CONTRIBUTOR_BANNER)
     expect(page.locator(ITEM)).to_have_text("vic@acme.example · Contributor · membership")
     assert page.locator(".jp-Dialog").count() == 0
     shot(page, "viewer-promoted")
+
+
+def test_contributor_cannot_retype_a_locked_cell_from_the_toolbar(
+    lab: Lab, sign_in: SignIn, shot: Shot
+) -> None:
+    page = sign_in(lab, "contributor", path=f"lab/tree/{NOTEBOOK}")
+    expect(page.locator(BANNER)).to_have_text(CONTRIBUTOR_BANNER)
+    dropdown = page.locator(CELL_TYPE)
+    page.locator(f"{PANEL} .jp-Cell").nth(0).click()  # the markdown cell
+    expect(dropdown).to_have_value("markdown")
+    expect(dropdown).to_be_disabled()
+    expect(dropdown).to_have_attribute("title", re.compile("ask an Editor to change cells$"))
+    # the parameters cell keeps its type too (the server would refuse the save)
+    editor(page, "parameters").click()
+    expect(dropdown).to_have_value("code")
+    expect(dropdown).to_be_disabled()
+    shot(page, "contributor-cell-type")
+    assert [c["type"] for c in cells(page)] == ["markdown", "code", "code", "code"]
+
+    # where cells may change, the dropdown works as JupyterLab made it
+    editor_page = sign_in(lab, "editor", path=f"lab/tree/{NOTEBOOK}")
+    editor_page.wait_for_selector(PANEL, timeout=LOAD_MS)
+    editor_page.locator(f"{PANEL} .jp-Cell").nth(0).click()
+    other = editor_page.locator(CELL_TYPE)
+    expect(other).to_have_value("markdown")
+    expect(other).to_be_enabled()
+    expect(other).to_have_attribute("title", "Select the cell type")
+
+
+def test_find_and_replace_leaves_read_only_cells_alone(
+    lab: Lab, sign_in: SignIn, shot: Shot
+) -> None:
+    page = sign_in(lab, "contributor", path=f"lab/tree/{NOTEBOOK}")
+    expect(page.locator(BANNER)).to_have_text(CONTRIBUTOR_BANNER)
+    page.wait_for_function(f"() => {CURRENT}.context.isReady", timeout=LOAD_MS)
+    before = {c["id"]: c["source"] for c in cells(page)}
+
+    editor(page, "forecast").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+h")
+    page.get_by_placeholder("Find").fill("forecast")
+    page.get_by_placeholder("Replace").fill("HACK")
+    counter = page.locator(".jp-DocumentSearch-index-counter")
+    expect(counter).to_have_text(re.compile(r"/\s*3$"))  # in the markdown and the code
+    page.get_by_role("button", name="Replace All").click()
+    # the replacement runs as the click is handled: read the cells right after it
+    after = {c["id"]: c["source"] for c in cells(page)}
+    assert after == before
+    toast = page.locator(".Toastify__toast", has_text="Not replaced in read-only cells")
+    expect(toast).to_contain_text("ask an Editor to change cells")
+    expect(toast).to_be_in_viewport(ratio=1)  # slid in
+    shot(page, "replace-read-only")
+
+    # "Replace" steps over a match in a read-only cell instead of changing it
+    page.get_by_role("button", name="Replace", exact=True).click()
+    assert {c["id"]: c["source"] for c in cells(page)} == before
+
+    # a parameter value still takes a replacement, and saves
+    page.get_by_placeholder("Find").fill("= 100.0")
+    page.get_by_placeholder("Replace").fill("= 100.00")
+    expect(counter).to_have_text(re.compile(r"/\s*1$"))
+    page.get_by_role("button", name="Replace All").click()
+    changed = {c["id"]: c["source"] for c in cells(page)}
+    assert changed == {**before, "parameters": before["parameters"].replace("= 100.0", "= 100.00")}
+    page.keyboard.press("Escape")
+    editor(page, "parameters").click()
+    page.keyboard.press("Control+s")
+    page.wait_for_function(f"() => !{CURRENT}.context.model.dirty", timeout=LOAD_MS)
+    assert "start_revenue = 100.00" in source(stored(lab)["parameters"])
+    assert source(stored(lab)["forecast"]) == before["forecast"]
+
+
+def test_a_refused_save_says_how_to_get_back(lab: Lab, sign_in: SignIn, shot: Shot) -> None:
+    page = sign_in(lab, "contributor", path=f"lab/tree/{NOTEBOOK}")
+    allow_errors(page, r"status of 403 \(merge_refused\)")  # the refused PUT itself
+    expect(page.locator(BANNER)).to_have_text(CONTRIBUTOR_BANNER)
+    page.wait_for_function(f"() => {CURRENT}.context.isReady", timeout=LOAD_MS)
+    on_disk = source(stored(lab)["forecast"])
+
+    # a read-only cell changed by other means than typing (a script, another extension)
+    page.evaluate(
+        f"() => {CURRENT}.content.widgets[2].model.sharedModel.setSource('forecast = []')"
+    )
+    editor(page, "parameters").click()
+    page.keyboard.press("Control+s")
+    # JupyterLab's own dialog, with the server's message naming the cell
+    dialog = page.locator(".jp-Dialog", has_text="File Save Error")
+    expect(dialog).to_contain_text('cell 3 ("forecast = []") was edited')
+    dialog.get_by_role("button", name="Close").click()
+    toast = page.locator(".Toastify__toast", has_text="Save refused")
+    expect(toast).to_contain_text(
+        "Undo your changes to those cells, or use File → Reload Notebook from Disk;"
+        " your outputs are saved once the cells match."
+    )
+    expect(toast).to_be_in_viewport(ratio=1)  # slid in
+    shot(page, "save-refused")
+    assert page.evaluate(f"() => {CURRENT}.context.model.dirty") is True
+    assert source(stored(lab)["forecast"]) == on_disk
+
+    toast.get_by_role("button", name="Reload from disk").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Reload", exact=True).click()
+    page.wait_for_function(f"() => !{CURRENT}.context.model.dirty", timeout=LOAD_MS)
+    assert {c["id"]: c["source"] for c in cells(page)}["forecast"] == on_disk
+    expect(toast).to_have_count(0)
+    page.keyboard.press("Control+s")
+    page.wait_for_function(f"() => !{CURRENT}.context.model.dirty", timeout=LOAD_MS)
+    assert page.locator(".jp-Dialog").count() == 0

@@ -208,32 +208,22 @@ def test_notebook_panel_shows_the_settings_and_the_server_refuses_a_non_admin(
     """Eddie opens the panel while an Admin; the owner makes him an Editor again; his
     change through the (stale) panel is refused by the server, with its message."""
     lab = fresh_lab
-    notebook = python_notebook(
+    path = panel_notebook(
+        lab,
+        "panel.ipynb",
         [
-            {
-                "cell_type": "code",
-                "id": cell_id,
-                "metadata": {},
-                "execution_count": None,
-                "outputs": [],
-                "source": source,
-            }
-            for cell_id, source in (
-                (
-                    "panel",
-                    "from jupyter_workspace_perms.panel import WorkspacePanel\n"
-                    "panel = WorkspacePanel('acme')\npanel",
-                ),
-                ("members", "print(sorted(m['username'] for m in panel.members))"),
-                ("refresh", "panel.refresh()"),
-            )
-        ]
+            (
+                "panel",
+                "from jupyter_workspace_perms.panel import WorkspacePanel\n"
+                "panel = WorkspacePanel('acme')\npanel",
+            ),
+            ("members", "print(sorted(m['username'] for m in panel.members))"),
+            ("refresh", "panel.refresh()"),
+        ],
     )
-    path = lab.root / "acme" / "analysis" / "panel.ipynb"
-    path.write_text(json.dumps(notebook), encoding="utf-8")
     lab.api("admin", "PUT", f"workspaces/acme/members/{EDDIE}", {"role": "admin"})
 
-    eddie = sign_in(lab, "editor", path="lab/tree/acme/analysis/panel.ipynb")
+    eddie = sign_in(lab, "editor", path=path)
     allow_errors(eddie, r"status of 403")  # the refusal this test provokes
     cells = eddie.locator(".jp-Notebook .jp-CodeCell")
     kernel_idle(eddie)
@@ -253,7 +243,7 @@ def test_notebook_panel_shows_the_settings_and_the_server_refuses_a_non_admin(
     screenshot(shot, eddie, "panel-widget-refused")
 
     # the members reach the kernel only once Eddie chooses to share them
-    panel.get_by_label("Share the member list with this notebook", exact=False).check()
+    panel.get_by_label("Share the member list of acme with this notebook", exact=False).check()
     cells.nth(1).locator(".jp-InputArea-editor").click()
     eddie.keyboard.press("Shift+Enter")
     expect(cells.nth(1).locator(".jp-OutputArea-output")).to_contain_text(VIC, timeout=LOAD_MS)
@@ -277,3 +267,167 @@ def test_notebook_7_opens_the_workspace_settings(lab: Lab, sign_in: SignIn, shot
     settings = loaded(page.locator("#workspace-perms-settings-sidebar"))
     expect(member_row(settings, VIC)).to_be_visible()
     screenshot(shot, page, "notebook7-settings")
+
+
+def panel_notebook(lab: Lab, name: str, cells: list[tuple[str, str]]) -> str:
+    """A notebook of code ``cells`` (id, source) in acme/analysis; its lab path."""
+    notebook = python_notebook(
+        [
+            {
+                "cell_type": "code",
+                "id": cell_id,
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": source,
+            }
+            for cell_id, source in cells
+        ]
+    )
+    (lab.root / "acme" / "analysis" / name).write_text(json.dumps(notebook), encoding="utf-8")
+    return f"lab/tree/acme/analysis/{name}"
+
+
+def run_cell(page: Page, cells: Any, n: int) -> Any:
+    """Run cell ``n`` the way a person does (click, Shift+Enter); its output area."""
+    cells.nth(n).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    return cells.nth(n).locator(".jp-OutputArea")
+
+
+def test_adding_a_member_never_changes_a_role_and_says_when_the_newcomer_is_blocked(
+    fresh_lab: Lab, sign_in: SignIn, shot: Shot
+) -> None:
+    """ "Add member" is for new members only: Cora (a Contributor) stays one and the page
+    says why; a newcomer to acme (which enforces google) is told to be SSO-blocked."""
+    lab = fresh_lab
+    admin = sign_in(lab, "admin")
+    allow_errors(admin, r"status of 409")  # the refusal this test provokes
+    settings = open_from_palette(admin)
+    add = settings.get_by_role("form", name="Add a member")
+    add.get_by_label("Add a member by email").fill("cora@acme.example")
+    expect(add.get_by_label("Role of the new member")).to_have_value("viewer")
+    add.get_by_role("button", name="Add member").click()
+    expect(add.get_by_role("alert")).to_have_text(
+        "cora@acme.example is already a Contributor of acme: change their role in the "
+        "members table instead",
+        timeout=LOAD_MS,
+    )
+    assert role_in(lab, "contributor") == "contributor"
+    expect(
+        member_row(settings, "cora@acme.example").get_by_label("Role of cora@acme.example")
+    ).to_have_value("contributor")
+    screenshot(shot, admin, "add-existing-member-refused")
+
+    add.get_by_label("Add a member by email").fill("nia@acme.example")
+    add.get_by_role("button", name="Add member").click()
+    expect(add.get_by_role("status")).to_have_text(
+        "nia@acme.example is now a member (Viewer); they are blocked until they sign in "
+        "with google.",
+        timeout=LOAD_MS,
+    )
+    [nia] = [
+        m
+        for m in lab.api("admin", "GET", "workspaces/acme/members")["members"]
+        if m["username"] == "nia@acme.example"
+    ]
+    assert (nia["role"], nia["sso_blocked"]) == ("viewer", True)
+    expect(member_row(settings, "nia@acme.example")).to_contain_text("SSO-blocked")
+    screenshot(shot, admin, "add-member-sso-blocked")
+
+
+def test_the_owners_row_is_locked_and_date_pickers_offer_only_allowed_days(
+    lab: Lab, sign_in: SignIn, shot: Shot
+) -> None:
+    admin = sign_in(lab, "admin")
+    settings = open_from_palette(admin)
+    why = "the owner's role moves only with jupyter workspace-perms set-owner"
+    own = member_row(settings, "ada@acme.example")
+    for control in (
+        own.get_by_label("Role of ada@acme.example"),
+        own.get_by_role("button", name="Save role"),
+        own.get_by_role("button", name="Remove ada@acme.example"),
+    ):
+        expect(control).to_be_disabled()
+        expect(control).to_have_attribute("title", why)
+    expect(member_row(settings, VIC).get_by_label(f"Role of {VIC}")).to_be_enabled()
+    expect(member_row(settings, VIC).get_by_role("button", name=f"Remove {VIC}")).to_be_enabled()
+
+    def local_day(iso: str | None = None) -> str:
+        day: str = admin.evaluate(
+            "(iso) => { const d = iso ? new Date(iso) : new Date();"
+            " const p = n => String(n).padStart(2, '0');"
+            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`; }",
+            iso,
+        )
+        return day
+
+    today = local_day()
+    expect(settings.get_by_label("until (optional)").first).to_have_attribute("min", today)
+    tokens = settings.locator('section[data-section="tokens"]')
+    until = tokens.get_by_label("Expires on")
+    latest = lab.api("admin", "GET", "tokens")["latest_expiry"]
+    expect(until).to_have_attribute("min", today)
+    expect(until).to_have_attribute("max", local_day(latest))
+    screenshot(shot, admin, "owner-row-locked")
+
+    # the last day offered works: the token ends on it, at the latest moment allowed
+    until.fill(local_day(latest))
+    tokens.get_by_label("Note").fill("longest")
+    tokens.get_by_role("button", name="Create token").click()
+    expect(tokens.get_by_role("textbox", name="New token")).to_have_value(re.compile("^wsp_"))
+    [made] = [t for t in lab.api("admin", "GET", "tokens")["tokens"] if t["note"] == "longest"]
+    assert local_day(made["expires_at"]) == local_day(latest)
+    tokens.get_by_role("button", name="Done").click()
+
+
+def test_sharing_members_with_the_kernel_is_consent_for_the_workspace_shown(
+    lab: Lab, sign_in: SignIn, shot: Shot
+) -> None:
+    """Ticking "share" for acme does not share lab's members when a cell (or the
+    workspace picker) shows lab: the consent starts over, naming the workspace."""
+    path = panel_notebook(
+        lab,
+        "consent.ipynb",
+        [
+            (
+                "panel",
+                "from jupyter_workspace_perms.panel import WorkspacePanel\n"
+                "panel = WorkspacePanel('acme')\npanel",
+            ),
+            ("members", "print(sorted(m['username'] for m in panel.members))"),
+            ("switch", "panel.workspace = 'lab'"),
+            ("again", "print(sorted(m['username'] for m in panel.members))"),
+        ],
+    )
+    admin = sign_in(lab, "admin", path=path)
+    cells = admin.locator(".jp-Notebook .jp-CodeCell")
+    kernel_idle(admin)
+    panel = loaded(run_cell(admin, cells, 0))
+    consent = panel.locator(".jp-WorkspacePermsSettings-share")
+    share = consent.get_by_role("checkbox")
+    expect(consent).to_contain_text("Share the member list")
+    share.check()
+    expect(run_cell(admin, cells, 1)).to_contain_text(VIC, timeout=LOAD_MS)
+
+    run_cell(admin, cells, 2)
+    lab_panel = cells.nth(0).locator(LOADED + '[data-workspace="lab"]')
+    expect(lab_panel).to_be_visible(timeout=LOAD_MS)
+    expect(run_cell(admin, cells, 3).locator(".jp-OutputArea-output")).to_have_text(
+        "[]", timeout=LOAD_MS
+    )
+    expect(share).not_to_be_checked()
+    expect(consent).to_contain_text("Share the member list of lab with this notebook")
+    consent.scroll_into_view_if_needed()
+    screenshot(shot, admin, "panel-consent-reset")
+
+    # the same when the person picks another workspace in the panel itself
+    share.check()
+    expect(run_cell(admin, cells, 3)).to_contain_text(VIC, timeout=LOAD_MS)
+    lab_panel.get_by_label("Workspace", exact=True).select_option("acme")
+    expect(cells.nth(0).locator(LOADED + '[data-workspace="acme"]')).to_be_visible(timeout=LOAD_MS)
+    expect(share).not_to_be_checked()
+    expect(consent).to_contain_text("Share the member list of acme with this notebook")
+    expect(run_cell(admin, cells, 3).locator(".jp-OutputArea-output")).to_have_text(
+        "[]", timeout=LOAD_MS
+    )

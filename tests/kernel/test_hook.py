@@ -24,7 +24,6 @@ from tornado.httpclient import HTTPClientError
 from tests.helpers.http import Http, start_session
 from tests.helpers.kernel_ws import (
     PARAMS,
-    PROTOCOLS,
     REPORT,
     SETUP,
     SLIDER,
@@ -37,11 +36,6 @@ from tests.helpers.world import PEOPLE, World
 
 NOTEBOOK = "acme/public/demo.ipynb"
 DIFFERS = "this cell differs from the saved version"
-
-
-@pytest.fixture(params=PROTOCOLS)
-def protocol(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 class Hook:

@@ -65,6 +65,7 @@ def decide(case: dict[str, Any], sender: str) -> Verdict:
         case.get("metadata", {}),
         SENDERS[sender],
         lambda: case_notebooks(case),
+        lambda comm_id: case.get("comms", {}).get(comm_id),
     )
 
 
@@ -187,11 +188,11 @@ PURE_IMPORTS = {"__future__", "collections.abc", "dataclasses", "enum", "types",
 
 
 def test_the_judge_decides_from_permissions_only() -> None:
-    """Pure: standard modules and the cell rules; no role names, no I/O."""
+    """Pure: standard modules, the cell and widget rules; no role names, no I/O."""
     source = Path(judge_module.__file__).read_text(encoding="utf-8")
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            relative = node.level == 2 and node.module == "notebook.cells"
+            relative = (node.level, node.module) in ((2, "notebook.cells"), (1, "widgets"))
             assert relative or node.module in PURE_IMPORTS, node.module
         assert not isinstance(node, ast.Import)
         if isinstance(node, ast.Name):

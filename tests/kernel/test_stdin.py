@@ -9,30 +9,14 @@ a Contributor sharing the kernel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.helpers.http import Http, start_session
-from tests.helpers.kernel_ws import PROTOCOLS, KernelSocket, write_notebook
+from tests.helpers.kernel_ws import KernelSocket, write_notebook
 from tests.helpers.world import World
 
 NOTEBOOK = "acme/public/ask.ipynb"
 ASK = "answer = input('name? ')\nprint('got', answer)"
-
-
-@pytest.fixture(params=PROTOCOLS)
-def protocol(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def sockets() -> Iterator[list[KernelSocket]]:
-    opened: list[KernelSocket] = []
-    yield opened
-    for socket in opened:
-        socket.close()
 
 
 async def wait_for(socket: KernelSocket, channel: str, msg_type: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from ...errors import NotFound
 from ...policy import (
     PolicySnapshot,
     Role,
+    can_add_member,
     can_join,
     can_set_member,
     readable_project_ids,
@@ -57,7 +58,11 @@ class MemberHandler(WorkspacePermsHandler):
 
     @api("member.put")
     async def put(self, call: Call) -> None:
-        """Add a member (an unknown email becomes a new user) or change their role."""
+        """Add a member (an unknown email becomes a new user) or change their role.
+
+        With ``only_new`` it only adds: an existing member (the owner included) is
+        refused with 409 ``already_member`` rather than silently given another role.
+        """
         ws = call.workspace
         assert ws is not None
         role = Role.parse(call.body["role"])
@@ -65,7 +70,8 @@ class MemberHandler(WorkspacePermsHandler):
         user_id = target_user(call.snap, username)
         new_user = -1  # nobody's id: a user created by this request is not the owner
         target = new_user if user_id is None else user_id
-        decision = can_set_member(call.snap, call.user.subject, ws.id, target, role, call.now)
+        guard = can_add_member if call.body.get("only_new", False) else can_set_member
+        decision = guard(call.snap, call.user.subject, ws.id, target, role, call.now)
         if not decision.allowed:
             raise refusal(decision)
 

@@ -30,10 +30,19 @@ class TokensHandler(WorkspacePermsHandler):
 
     @api("tokens.list")
     async def get(self, call: Call) -> None:
-        """The caller's tokens, revoked ones included."""
+        """The caller's tokens, revoked ones included, and the latest expiry a new one may
+        get now (so the settings page offers no day the server would refuse)."""
         loop = asyncio.get_running_loop()
         tokens = await loop.run_in_executor(None, self.store.tokens_of, call.user.user_id)
-        self.write_json({"tokens": [token_model(t) for t in tokens]})
+        provider = self.identity_provider
+        if not isinstance(provider, WorkspaceIdentityProvider):  # the extension refuses to start
+            raise Forbidden("tokens need the workspace identity provider", "no_identity")
+        self.write_json(
+            {
+                "tokens": [token_model(t) for t in tokens],
+                "latest_expiry": iso(provider.latest_token_expiry(call.user)),
+            }
+        )
 
     @api("tokens.create")
     async def post(self, call: Call) -> None:

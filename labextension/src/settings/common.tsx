@@ -44,13 +44,14 @@ export interface IActions {
   readonly notices: Readonly<Record<string, string>>;
   /**
    * Run `call` for the control `key` because of `event`; reload the page after a
-   * success, then say `done`. Resolves to whether the change went through.
+   * success, then say `done` (a sentence, or one made from the server's answer).
+   * Resolves to whether the change went through.
    */
-  run(
+  run<T>(
     event: UserEvent,
     key: string,
-    call: () => Promise<unknown>,
-    done?: string
+    call: () => Promise<T>,
+    done?: string | ((answer: T) => string)
   ): Promise<boolean>;
   /** Forget every refusal and notice (another workspace is shown). */
   clear(): void;
@@ -81,11 +82,11 @@ export function useActionState(
   const [errors, setErrors] = React.useState<Record<string, string>>({});
   const [notices, setNotices] = React.useState<Record<string, string>>({});
   const run = React.useCallback(
-    async (
+    async <T,>(
       event: UserEvent,
       key: string,
-      call: () => Promise<unknown>,
-      done = 'Saved.'
+      call: () => Promise<T>,
+      done: string | ((answer: T) => string) = 'Saved.'
     ) => {
       event.preventDefault(); // a form's submit never navigates
       if (!event.nativeEvent.isTrusted) {
@@ -98,8 +99,9 @@ export function useActionState(
       setBusy(key);
       setErrors(({ [key]: _dropped, ...rest }) => rest);
       setNotices(({ [key]: _dropped, ...rest }) => rest);
+      let answer: T;
       try {
-        await call();
+        answer = await call();
       } catch (error) {
         setErrors(e => ({ ...e, [key]: messageOf(error) }));
         setBusy(null);
@@ -107,7 +109,8 @@ export function useActionState(
       }
       setBusy(null);
       await reload();
-      setNotices(n => ({ ...n, [key]: done }));
+      const said = typeof done === 'function' ? done(answer) : done;
+      setNotices(n => ({ ...n, [key]: said }));
       return true;
     },
     [reload]
@@ -206,6 +209,8 @@ export function RoleSelect(props: {
   disabled: boolean;
   onChange: (role: string) => void;
   describedBy?: { 'aria-describedby'?: string };
+  /** A tooltip, e.g. why the picker is disabled. */
+  title?: string;
 }): JSX.Element {
   return (
     <select
@@ -213,6 +218,7 @@ export function RoleSelect(props: {
       aria-label={props.label}
       value={props.value}
       disabled={props.disabled}
+      title={props.title}
       onChange={e => props.onChange(e.target.value)}
       {...(props.describedBy ?? {})}
     >
@@ -225,12 +231,25 @@ export function RoleSelect(props: {
   );
 }
 
-/** An ISO expiry for the end of the picked day (local time), or null for none. */
-export function expiryFromDate(day: string): string | null {
+/**
+ * An ISO expiry for the end of the picked day (local time), or null for none. With
+ * `latest` (the latest expiry the server allows, as it answered), the last day offered
+ * ends at that moment rather than at midnight, which the server would refuse.
+ */
+export function expiryFromDate(day: string, latest: string | null = null): string | null {
   if (!day) {
     return null;
   }
-  return new Date(`${day}T23:59:59`).toISOString();
+  const end = new Date(`${day}T23:59:59`);
+  if (latest && dateOf(latest) === day && new Date(latest) < end) {
+    return new Date(latest).toISOString();
+  }
+  return end.toISOString();
+}
+
+/** Today in local time (YYYY-MM-DD): the earliest day a date input offers. */
+export function today(): string {
+  return dateOf(new Date().toISOString());
 }
 
 /** The day of an ISO timestamp in local time (YYYY-MM-DD), for date inputs. */

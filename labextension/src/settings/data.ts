@@ -14,6 +14,7 @@ import {
   IMember,
   IProject,
   IToken,
+  ITokenList,
   IWorkspace,
   Loaded
 } from './types';
@@ -31,6 +32,8 @@ export interface ISettingsData {
   /** Each project the person may open, with its collaborators, by name. */
   projects: Record<string, Loaded<IProject>>;
   tokens: Loaded<IToken[]>;
+  /** The latest expiry a token made now may get, as the server answered (or null). */
+  latestTokenExpiry: string | null;
 }
 
 async function loaded<T>(call: Promise<T>): Promise<Loaded<T>> {
@@ -49,9 +52,11 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
   if (!current && !slug) {
     current = me.workspaces[0] ?? null;
   }
-  const tokens = loaded(
-    requestAPI<{ tokens: IToken[] }>('GET', 'tokens').then(t => t.tokens)
+  const tokenList = loaded(requestAPI<ITokenList>('GET', 'tokens'));
+  const tokens = tokenList.then(
+    (t): Loaded<IToken[]> => (t.ok ? { ok: true, value: t.value.tokens } : t)
   );
+  const latestTokenExpiry = tokenList.then(t => (t.ok ? t.value.latest_expiry : null));
   if (!current) {
     return {
       me,
@@ -60,7 +65,8 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
       workspace: null,
       members: null,
       projects: {},
-      tokens: await tokens
+      tokens: await tokens,
+      latestTokenExpiry: await latestTokenExpiry
     };
   }
   const ws = seg(current.slug);
@@ -92,6 +98,7 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
     workspace,
     members,
     projects,
-    tokens: await tokens
+    tokens: await tokens,
+    latestTokenExpiry: await latestTokenExpiry
   };
 }

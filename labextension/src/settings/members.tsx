@@ -23,6 +23,9 @@ import { ISettingsData } from './data';
 import { IMember } from './types';
 
 const MANAGE: Permission = 'workspace:manage_members';
+/** Why the owner's row cannot be changed here (the server refuses it too). */
+const OWNER_LOCKED =
+  "the owner's role moves only with jupyter workspace-perms set-owner";
 
 export function MembersSection(props: { data: ISettingsData }): JSX.Element {
   const ids = useIds();
@@ -73,7 +76,11 @@ export function MembersSection(props: { data: ISettingsData }): JSX.Element {
           <Guests members={members.value.filter(m => m.guest)} />
         </>
       )}
-      <AddMember slug={current.slug} canManage={canManage} />
+      <AddMember
+        slug={current.slug}
+        canManage={canManage}
+        enforcedProvider={current.enforced_sso_provider}
+      />
     </section>
   );
 }
@@ -104,6 +111,8 @@ function MemberRow(props: {
   const roleKey = `member-role-${m.username}`;
   const removeKey = `member-remove-${m.username}`;
   const path = `workspaces/${seg(props.slug)}/members/${seg(m.username)}`;
+  // the server refuses to demote or remove the owner: the controls say so up front
+  const locked = m.owner ? { title: OWNER_LOCKED } : {};
   const save = (e: UserEvent) =>
     actions.run(
       e,
@@ -137,15 +146,17 @@ function MemberRow(props: {
             id={ids(roleKey)}
             label={`Role of ${m.username}`}
             value={role}
-            disabled={!props.canManage || actions.busy === roleKey}
+            disabled={!props.canManage || m.owner || actions.busy === roleKey}
             onChange={setRole}
             describedBy={describedBy(actions, roleKey)}
+            title={locked.title}
           />
           {props.canManage && (
             <button
               type="submit"
               className="jp-WorkspacePermsSettings-button"
-              disabled={role === m.role || actions.busy === roleKey}
+              disabled={m.owner || role === m.role || actions.busy === roleKey}
+              {...locked}
             >
               Save role
             </button>
@@ -162,8 +173,9 @@ function MemberRow(props: {
             type="button"
             className="jp-WorkspacePermsSettings-button jp-mod-warn"
             aria-label={`Remove ${m.username}`}
-            disabled={actions.busy === removeKey}
+            disabled={m.owner || actions.busy === removeKey}
             onClick={e => void remove(e)}
+            {...locked}
             {...describedBy(actions, removeKey)}
           >
             Remove
@@ -223,18 +235,40 @@ function Guests(props: { members: IMember[] }): JSX.Element {
   );
 }
 
-function AddMember(props: { slug: string; canManage: boolean }): JSX.Element {
+/**
+ * Adds only: `only_new` makes the server refuse somebody who is already a member (the
+ * owner included) with their current role, instead of silently changing it; roles of
+ * members change in their row.
+ */
+function AddMember(props: {
+  slug: string;
+  canManage: boolean;
+  enforcedProvider: string | null;
+}): JSX.Element {
   const ids = useIds();
   const actions = useActions();
   const [email, setEmail] = React.useState('');
   const [role, setRole] = React.useState('viewer');
   const key = 'member-add';
+  const added = (m: IMember) => {
+    const said = `${m.username} is now a member (${roleLabel(m.role)})`;
+    if (!m.sso_blocked) {
+      return said + '.';
+    }
+    const provider = props.enforcedProvider ?? 'the provider this workspace requires';
+    return `${said}; they are blocked until they sign in with ${provider}.`;
+  };
   const add = async (e: UserEvent) => {
-    const done = await actions.run(e, key, () =>
-      actions.request('PUT', `workspaces/${seg(props.slug)}/members/${seg(email.trim())}`, {
-        role
-      }),
-      `${email.trim()} is now a member (${roleLabel(role)}).`
+    const done = await actions.run(
+      e,
+      key,
+      () =>
+        actions.request<IMember>(
+          'PUT',
+          `workspaces/${seg(props.slug)}/members/${seg(email.trim())}`,
+          { role, only_new: true }
+        ),
+      added
     );
     if (done) {
       setEmail('');

@@ -16,6 +16,7 @@ import {
   useIds,
   expiryFromDate,
   expiryText,
+  today,
   holds,
   roleLabel,
   seg,
@@ -242,7 +243,11 @@ function Collaborator(props: {
         {c.guest && <span className="jp-WorkspacePermsSettings-badge">guest</span>}
       </th>
       <td>
-        <form className="jp-WorkspacePermsSettings-inline" onSubmit={e => void save(e)}>
+        <form
+          className="jp-WorkspacePermsSettings-inline"
+          noValidate
+          onSubmit={e => void save(e)}
+        >
           <RoleSelect
             id={ids(base + '-role')}
             label={`Role of ${c.username} on ${props.project}`}
@@ -258,6 +263,7 @@ function Collaborator(props: {
                 id={ids(base + '-until')}
                 type="date"
                 value={until}
+                min={today()}
                 onChange={e => setUntil(e.target.value)}
               />
             </>
@@ -321,6 +327,7 @@ function Share(props: { slug: string; project: string; canShare: boolean }): JSX
     <form
       className="jp-WorkspacePermsSettings-form"
       aria-label={`Share ${props.project}`}
+      noValidate
       onSubmit={e => void share(e)}
     >
       <label htmlFor={ids(key + '-email')}>Share {props.project} with</label>
@@ -346,6 +353,7 @@ function Share(props: { slug: string; project: string; canShare: boolean }): JSX
         id={ids(key + '-until')}
         type="date"
         value={until}
+        min={today()}
         disabled={!props.canShare}
         onChange={e => setUntil(e.target.value)}
       />

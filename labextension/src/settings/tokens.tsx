@@ -15,6 +15,7 @@ import {
   useIds,
   expiryFromDate,
   expiryText,
+  today,
   useActions
 } from './common';
 import { ISettingsData } from './data';
@@ -36,7 +37,7 @@ export function TokensSection(props: { data: ISettingsData }): JSX.Element {
         <code>Authorization: token …</code>).
       </p>
       {created && <NewSecret token={created} onDone={() => setCreated(null)} />}
-      <CreateToken onCreated={setCreated} />
+      <CreateToken onCreated={setCreated} latest={props.data.latestTokenExpiry} />
       {!tokens.ok && <LoadError message={tokens.message} />}
       {tokens.ok && tokens.value.length > 0 && (
         <table className="jp-WorkspacePermsSettings-table" aria-label="Your tokens">
@@ -62,7 +63,15 @@ export function TokensSection(props: { data: ISettingsData }): JSX.Element {
   );
 }
 
-function CreateToken(props: { onCreated: (t: ITokenCreated) => void }): JSX.Element {
+/**
+ * `latest`: the latest expiry the server allows a token made now (from `GET tokens`);
+ * the date picker offers no later day. A typed date outside it still goes to the server,
+ * whose refusal says why (the form does not validate in the browser's stead).
+ */
+function CreateToken(props: {
+  onCreated: (t: ITokenCreated) => void;
+  latest: string | null;
+}): JSX.Element {
   const ids = useIds();
   const actions = useActions();
   const [note, setNote] = React.useState('');
@@ -72,7 +81,7 @@ function CreateToken(props: { onCreated: (t: ITokenCreated) => void }): JSX.Elem
     let made: ITokenCreated | null = null;
     const body: Record<string, unknown> = { note };
     if (until) {
-      body.expires_at = expiryFromDate(until);
+      body.expires_at = expiryFromDate(until, props.latest);
     }
     const done = await actions.run(
       e,
@@ -92,6 +101,7 @@ function CreateToken(props: { onCreated: (t: ITokenCreated) => void }): JSX.Elem
     <form
       className="jp-WorkspacePermsSettings-form"
       aria-label="Create a token"
+      noValidate
       onSubmit={e => void create(e)}
     >
       <label htmlFor={ids(key + '-note')}>Note</label>
@@ -108,6 +118,8 @@ function CreateToken(props: { onCreated: (t: ITokenCreated) => void }): JSX.Elem
         id={ids(key + '-until')}
         type="date"
         value={until}
+        min={today()}
+        {...(props.latest ? { max: dateOf(props.latest) } : {})}
         onChange={e => setUntil(e.target.value)}
         {...describedBy(actions, key)}
       />

@@ -98,6 +98,12 @@ export interface IToken {
   revoked: boolean;
 }
 
+export interface ITokenList {
+  tokens: IToken[];
+  /** The latest expiry a token created now may get (the server's bound). */
+  latest_expiry: string;
+}
+
 export interface ITokenCreated extends IToken {
   token: string;
 }

@@ -35,8 +35,11 @@ export interface ISettingsViewProps {
   project?: string | null;
   /** Bump to re-read everything (e.g. the kernel asked an ipywidget to refresh). */
   refreshKey?: number;
-  /** Called after every load with what was read (null and a message on failure). */
-  onLoaded?: (data: ISettingsData | null, error: string) => void;
+  /**
+   * Called after every load with what was read (null and a message on failure) and the
+   * workspace asked for (null: the first of the person's).
+   */
+  onLoaded?: (data: ISettingsData | null, error: string, asked: string | null) => void;
   /** Extra content under the header (the ipywidget's sharing choice). */
   extra?: React.ReactNode;
 }
@@ -63,12 +66,12 @@ export function SettingsView(props: ISettingsViewProps): JSX.Element {
       if (ticket === latest.current) {
         setData(found);
         setError('');
-        onLoaded.current?.(found, '');
+        onLoaded.current?.(found, '', slug);
       }
     } catch (e) {
       if (ticket === latest.current) {
         setError(messageOf(e));
-        onLoaded.current?.(null, messageOf(e));
+        onLoaded.current?.(null, messageOf(e), slug);
       }
     } finally {
       if (ticket === latest.current) {
