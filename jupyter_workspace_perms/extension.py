@@ -32,6 +32,7 @@ from traitlets import Bool, Type
 
 from ._version import __version__
 from .api.handlers import default_handlers
+from .demo import landing as demo_landing
 from .errors import WorkspacePermsError
 from .identity.provider import WorkspaceIdentityProvider
 from .kernel.audit import ExecutionAuditor, register_execution_schema
@@ -143,6 +144,15 @@ class WorkspacePermsExtension(ExtensionApp):
         ``WorkspaceAuthorizer.server_admins``).""",
     )
 
+    demo_mode = Bool(
+        False,
+        config=True,
+        help="""Serve the demo's landing page (``workspace-perms/demo``) and persona
+        switcher: whoever opens the landing page with the server's own token may sign in
+        as any persona of the demo world (``jupyter workspace-perms demo-world``). For
+        the demo and Binder only: never on a server with real people.""",
+    )
+
     store: PolicyStore | None = None
     auditor: ExecutionAuditor | None = None
     _refresher: PeriodicCallback | None = None
@@ -180,6 +190,8 @@ class WorkspacePermsExtension(ExtensionApp):
         identity_provider = serverapp.identity_provider
         if isinstance(identity_provider, WorkspaceIdentityProvider):
             identity_provider.store = store
+            identity_provider.hide_server_token()
+        serverapp.web_app.settings["token"] = ""  # what Notebook 7 puts in its pages
         self.settings["workspace_perms_store"] = store
         self.settings["workspace_perms_allow_workspace_creation"] = self.allow_workspace_creation
         self.log.info(
@@ -243,10 +255,29 @@ class WorkspacePermsExtension(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Add the REST API, replace the event stream and path resolution with per-user
-        handlers on the same routes, and gate the routes that never ask the Authorizer."""
+        handlers on the same routes, and gate the routes that never ask the Authorizer;
+        in demo mode, add the demo's landing page."""
         self.handlers.extend(default_handlers)
         self.handlers.extend([*event_handlers, *resolver_handlers])
         assert self.serverapp is not None
+        if self.demo_mode:
+            self.handlers.extend(demo_landing.default_handlers)
+            provider = self.serverapp.identity_provider
+            token = getattr(provider, "server_token", "")
+            if not token:
+                shown = "<none: set a token, the page opens with it only>"
+            elif getattr(provider, "token_generated", False):
+                shown = token  # made up by Jupyter, which no longer prints it: only here
+            else:
+                shown = "<the server's token>"  # whoever set it knows it (Binder, the demo)
+            self.log.warning(
+                "demo mode: whoever has this server's token may sign in as any demo persona;"
+                " the persona page is %s%s?token=%s",
+                self.serverapp.base_url,
+                demo_landing.DEMO_PATH,
+                shown,
+            )
+        _install_page_config_hook(self.serverapp.web_app.settings, demo=self.demo_mode)
         install_gates(self.serverapp.web_app)
 
     def _start_auditor(self, store: PolicyStore) -> None:
@@ -294,3 +325,26 @@ class WorkspacePermsExtension(ExtensionApp):
             await asyncio.get_running_loop().run_in_executor(None, self.auditor.stop)
         if self.store is not None:
             self.store.close()
+
+
+def _install_page_config_hook(settings: dict[str, Any], *, demo: bool) -> None:
+    """Edit the page config of every JupyterLab and Notebook 7 page, per request.
+
+    The pages never carry the server's token (JupyterLab and Notebook put it there for
+    their own requests; here it identifies nobody, and in demo mode it opens the persona
+    page, so a person signed in with a personal token must not read it from the page).
+    In demo mode they say so, for the lab extension's persona switcher. The hook
+    (``page_config_hook``, read by jupyterlab_server and notebook) runs after the
+    applications filled the config in, whatever order the extensions loaded in.
+    """
+    previous = settings.get("page_config_hook")
+
+    def hook(handler: Any, page_config: dict[str, Any]) -> dict[str, Any]:
+        if previous is not None:
+            page_config = previous(handler, page_config)
+        page_config["token"] = ""
+        if demo:
+            demo_landing.page_config(page_config)
+        return page_config
+
+    settings["page_config_hook"] = hook

@@ -18,6 +18,7 @@ import yaml
 
 from . import errors
 from .api.openapi import document_yaml
+from .demo import landing as demo_landing
 from .kernel.audit import EXECUTION_SCHEMA_PATH
 from .policy.decisions import decision_codes
 from .policy.guards import GUARD_CODES
@@ -64,7 +65,10 @@ def permissions_markdown() -> str:
             if definition.scope != scope:
                 continue
             cells = " | ".join(_cell(definition, r) for r in Role)
-            parts.append(f"| `{name}` | {cells} | {definition.description} |\n")
+            allows = definition.description
+            if definition.reserved:
+                allows = f"*Reserved, not built yet:* {allows}"
+            parts.append(f"| `{name}` | {cells} | {allows} |\n")
     parts.append("\n## Settings\n\n")
     for setting in SETTINGS:
         granted = [
@@ -177,7 +181,8 @@ def _reason_codes() -> dict[str, str]:
 
 
 def lab_constants_ts() -> str:
-    """The lab extension's constants: roles, permissions, bundles and reason codes.
+    """The lab extension's constants: roles, permissions, bundles, reason codes and the
+    demo's routes.
 
     The browser never decides with these (the server does); it uses them to *describe*
     what the server answered, e.g. a role's permissions in words.
@@ -206,6 +211,8 @@ def lab_constants_ts() -> str:
         "  readonly description: string;\n",
         "  /** Settings that extend it to a lower role: setting -> role. */\n",
         "  readonly settingGrants: Readonly<Partial<Record<Setting, Role>>>;\n",
+        "  /** Held by roles, but nothing uses it yet: not shown as something one can do. */\n",
+        "  readonly reserved: boolean;\n",
         "}\n\n",
         "/** The permission table, in its order. */\n",
         "export const PERMISSIONS: readonly IPermissionDef[] = [\n",
@@ -214,7 +221,8 @@ def lab_constants_ts() -> str:
         grants = {s: r.name for s, r in d.setting_grants.items()}
         out.append(
             f"  {{ name: {_ts(d.name)}, scope: {_ts(d.scope)}, minRole: {_ts(d.min_role.name)},"
-            f" description: {_ts(d.description)}, settingGrants: {_ts(grants)} }},\n"
+            f" description: {_ts(d.description)}, settingGrants: {_ts(grants)},"
+            f" reserved: {_ts(d.reserved)} }},\n"
         )
     out.append("];\n\n")
     out.append("/** Project access levels: how people name them and what members get. */\n")
@@ -271,7 +279,17 @@ def lab_constants_ts() -> str:
     )
     for code, meaning in _reason_codes().items():
         out.append(f"  {code}: {_ts(meaning)},\n")
-    out.append("} as const;\nexport type ReasonCode = keyof typeof REASONS;\n")
+    out.append("} as const;\nexport type ReasonCode = keyof typeof REASONS;\n\n")
+    out.append(
+        "/** The demo's routes (below the base URL) and the page-config key that says the\n"
+        " * server runs in demo mode (c.WorkspacePermsExtension.demo_mode). */\n"
+        "export const DEMO = {\n"
+        f"  pageConfigKey: {_ts(demo_landing.PAGE_CONFIG_KEY)},\n"
+        f"  landingPath: {_ts(demo_landing.DEMO_PATH)},\n"
+        f"  personasPath: {_ts(demo_landing.PERSONAS_PATH)},\n"
+        f"  signInPath: {_ts(demo_landing.SIGN_IN_PATH)},\n"
+        "} as const;\n"
+    )
     return "".join(out)
 
 

@@ -16,7 +16,7 @@ with the reason. Nothing here decides permissions: that is the policy core's job
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -140,6 +140,16 @@ def locate_in(
     if memo is not None:
         memo[(root_dir, raw.strip("/"))] = loc
     return loc
+
+
+def served_root(settings: Mapping[str, Any]) -> str:
+    """The server's ``root_dir`` from its tornado settings, as a usable path.
+
+    Jupyter writes ``server_root_dir`` as ``~/…`` when the folder lies in its user's
+    home (for display); used as given, ``~`` would name a folder in the working
+    directory, so paths would be judged against a folder that does not exist.
+    """
+    return os.path.expanduser(str(settings.get("server_root_dir", "")))
 
 
 @lru_cache(maxsize=16)

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tornado.httpserver
 
 from jupyter_workspace_perms.store import PolicyStore
 from tests.helpers.api import Api
@@ -79,3 +81,56 @@ def api(wsp_fetch: Fetch, wsp_world: World, jp_serverapp: Any) -> Api:
 def http(wsp_world: World, http_server_client: Any, jp_base_url: str) -> Http:
     """``await http("editor", "GET", "api/contents/acme/public")`` against the real server."""
     return Http(http_server_client, jp_base_url, wsp_world)
+
+
+#: The base URLs the route, API, identity and kernel tests run under: pytest-jupyter's
+#: (deliberately percent-encoded) and Binder's, where the server also trusts the
+#: proxy's X-Forwarded-* headers (``--ServerApp.trust_xheaders=True``, as BinderHub
+#: starts it) and serves a folder inside its user's home.
+BASE_URLS = {"base": "/a%40b/", "binder": "/binder/jupyter/user/test/"}
+BEHIND_BINDER = BASE_URLS["binder"]
+#: The test folders whose servers run under every base URL of :data:`BASE_URLS`.
+EVERY_BASE_URL = ("api", "identity", "server", "kernel")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each server test of :data:`EVERY_BASE_URL` once per base URL."""
+    folder = metafunc.definition.path.relative_to(Path(__file__).parent).parts[0]
+    if folder in EVERY_BASE_URL and "jp_base_url" in metafunc.fixturenames:
+        metafunc.parametrize("jp_base_url", list(BASE_URLS.values()), ids=list(BASE_URLS))
+
+
+@pytest.fixture
+def jp_root_dir(jp_base_url: str, jp_home_dir: Path, tmp_path: Path) -> Path:
+    """The served folder: on Binder it lies in the server user's home (where Jupyter
+    writes it as ``~/…`` in its settings), elsewhere beside it."""
+    root = jp_home_dir / "demo" if jp_base_url == BEHIND_BINDER else tmp_path / "root_dir"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def jp_argv(jp_base_url: str) -> list[str]:
+    """Behind Binder's proxy, the server trusts its X-Forwarded-* headers."""
+    return ["--ServerApp.trust_xheaders=True"] if jp_base_url == BEHIND_BINDER else []
+
+
+@pytest.fixture
+def http_server(
+    jp_asyncio_loop: Any, http_server_port: Any, jp_web_app: Any, jp_serverapp: Any
+) -> Iterator[Any]:
+    """pytest-jupyter's HTTP server, made as ``ServerApp.init_httpserver`` makes it: with
+    ``xheaders`` when the server trusts a proxy's headers."""
+
+    async def make() -> Any:
+        server = tornado.httpserver.HTTPServer(jp_web_app, xheaders=jp_serverapp.trust_xheaders)
+        server.add_socket(http_server_port[0])
+        return server
+
+    server = jp_asyncio_loop.run_until_complete(make())
+    yield server
+    server.stop()
+    if hasattr(server, "close_all_connections"):
+        with contextlib.suppress(TimeoutError):
+            jp_asyncio_loop.run_until_complete(server.close_all_connections())
+    http_server_port[0].close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_workspace_perms.paths import Level, PathRefused, locate
+from jupyter_workspace_perms.paths import Level, PathRefused, locate, served_root
 
 PROJECTS = {("acme", "a"), ("acme", "b")}
 
@@ -151,3 +151,10 @@ async def test_a_save_is_authorized_without_parsing_its_body(
         assert reply.code in (200, 201)
     assert (wsp_world.root / "acme" / "public" / "n.txt").read_text() == "changed"
     assert parsed == ["PUT"]  # only the new file's body (folder or file?) was read
+
+
+def test_the_served_root_expands_the_home_folder_jupyter_collapsed(tmp_path: Path) -> None:
+    """Jupyter writes ``server_root_dir`` as ``~/…`` under its user's home (found on Binder)."""
+    home = os.path.expanduser("~")
+    assert served_root({"server_root_dir": "~/demo"}) == os.path.join(home, "demo")
+    assert served_root({"server_root_dir": str(tmp_path)}) == str(tmp_path)

@@ -19,7 +19,7 @@ from ..errors import SchemaOutdated
 from ..store import database
 from . import commands, users
 from .base import PROG, Command, Group, Result
-from .demo import Demo
+from .demo import Demo, DemoWorld
 
 # -- the database: these two also run on an outdated schema -----------------------------
 
@@ -209,6 +209,7 @@ jupyter workspace-perms status
         "status": (Status, "Show the database, its schema and policy counts."),
         "upgrade-db": (UpgradeDB, "Upgrade the database schema to this version's."),
         "demo": (Demo, "Serve a sample workspace with one login link per persona."),
+        "demo-world": (DemoWorld, "Build the demo's sample world without serving it."),
     }
 
 

@@ -13,7 +13,12 @@ second signal, is killed) and then remove the temporary folder. Files served fro
 
 Jupyter's own server token is set explicitly (from a file in the temporary
 folder), so Jupyter does not print its "copy and paste one of these URLs" box: that
-token signs nobody in here, the persona links do.
+token signs nobody in here, the persona links do. The server runs in demo mode, so
+the token opens the persona page (:mod:`..demo.landing`), which the demo opens in
+a browser and from which JupyterLab's status bar switches persona.
+
+``demo-world ROOT`` builds the same world without serving it, for a server started
+otherwise (Binder's ``binder/start``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from types import FrameType, TracebackType
 from traitlets import Bool, Integer, Unicode
 from traitlets.config.application import StrDict
 
+from ..demo.landing import DEMO_PATH
 from ..demo.world import PERSONAS, build_world
 from ..errors import Conflict, InvalidInput
 from ..store import PolicyStore
@@ -70,7 +76,7 @@ class Demo(Command):
         help="Folder to serve; must be empty or new. Its files are kept when the demo "
         "stops (default: a folder inside the temporary folder, removed with it).",
     )
-    open_browser = Bool(True, config=True, help="Open the Admin's link in a browser.")
+    open_browser = Bool(True, config=True, help="Open the persona page in a browser.")
     aliases: StrDict = {
         **Command.aliases,
         "port": "Demo.port",
@@ -101,9 +107,11 @@ class Demo(Command):
                     store.close()
                 if stop.received is not None:
                     return
+                server_token = secrets.token_hex(24)
                 links = self._links(tokens)
-                self._print(links, root, db_url, kept=served is not None)
-                self._serve(root, db_url, links["admin"], base, stop)
+                landing = f"{self._base()}/{DEMO_PATH}?token={server_token}"
+                self._print(links, landing, root, db_url, kept=served is not None)
+                self._serve(root, db_url, server_token, landing, base, stop)
 
     def run(self) -> Result:
         raise NotImplementedError  # start() does the work: the demo runs until stopped
@@ -151,28 +159,41 @@ class Demo(Command):
                             "port_not_allowed",
                         ) from None
 
-    def _links(self, tokens: dict[str, str]) -> dict[str, str]:
+    def _base(self) -> str:
         host = "localhost" if self.ip in ("127.0.0.1", "localhost") else self.ip
-        return {key: f"http://{host}:{self.port}/lab?token={t}" for key, t in tokens.items()}
+        return f"http://{host}:{self.port}"
 
-    def _print(self, links: dict[str, str], root: Path, db_url: str, *, kept: bool) -> None:
+    def _links(self, tokens: dict[str, str]) -> dict[str, str]:
+        return {key: f"{self._base()}/lab?token={t}" for key, t in tokens.items()}
+
+    def _print(
+        self, links: dict[str, str], landing: str, root: Path, db_url: str, *, kept: bool
+    ) -> None:
         if self.json_output:
             personas = [
                 {"persona": p.key, "email": p.email, "shows": p.shows, "url": links[p.key]}
                 for p in PERSONAS
             ]
-            print(json.dumps({"root": str(root), "db_url": db_url, "personas": personas}))
+            answer = {"root": str(root), "db_url": db_url, "landing": landing}
+            print(json.dumps({**answer, "personas": personas}))
         else:
             rows = [(p.shows, p.email, links[p.key]) for p in PERSONAS]
             print(f"Serving {root}\nPolicy database {db_url}\n")
+            print(f"Pick a persona (and switch later from JupyterLab's status bar):\n{landing}\n")
             print(table(("shows", "signs in as", "login link"), rows))
-            print("\nOpen a link to sign in as that person (private windows keep them apart).")
+            print("\nOr open a link to sign in as that person (private windows keep them apart).")
             removed = "the policy database is" if kept else "the served files and database are"
             print(f"Press Ctrl+C to stop: {removed} removed then.", flush=True)
         sys.stdout.flush()
 
     def _serve(
-        self, root: Path, db_url: str, admin_link: str, base: Path, stop: _StopSignals
+        self,
+        root: Path,
+        db_url: str,
+        server_token: str,
+        landing: str,
+        base: Path,
+        stop: _StopSignals,
     ) -> None:
         """Run JupyterLab in its own process group until it exits or a stop signal comes."""
         module = "jupyterlab" if importlib.util.find_spec("jupyterlab") else "jupyter_server"
@@ -187,13 +208,14 @@ class Demo(Command):
             "--ServerApp.open_browser=False",
             "--ServerApp.jpserver_extensions=jupyter_workspace_perms=True",
             "--ServerApp.terminals_enabled=False",
+            "--WorkspacePermsExtension.demo_mode=True",
         ]
         if os.geteuid() == 0:  # containers and CI run as root
             args.append("--ServerApp.allow_root=True")
         # an explicit server token: Jupyter then prints no token box (the token is no login)
         token_file = base / "server-token"
         token_file.touch(mode=0o600)
-        token_file.write_text(secrets.token_hex(24), encoding="ascii")
+        token_file.write_text(server_token, encoding="ascii")
         env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
         env.update({"WORKSPACE_PERMS_DB_URL": db_url, "JUPYTER_TOKEN_FILE": str(token_file)})
         server = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -201,7 +223,7 @@ class Demo(Command):
         try:
             if self.open_browser:
                 threading.Thread(
-                    target=_open_when_ready, args=(admin_link, stopped), daemon=True
+                    target=_open_when_ready, args=(landing, stopped), daemon=True
                 ).start()
             while stop.received is None and not _exited(server):
                 time.sleep(0.2)
@@ -213,6 +235,46 @@ class Demo(Command):
                 f"JupyterLab exited with status {server.returncode} (its log is above)",
                 "server_failed",
             )
+
+
+class DemoWorld(Command):
+    """``demo-world ROOT``: the demo's world without a server (Binder starts its own)."""
+
+    name = f"{PROG} demo-world"
+    description = (
+        "Build the demo's sample world (the people, workspaces and projects of "
+        f"`{PROG} demo`, and their folders in ROOT) in the policy database, without "
+        "personal tokens and without serving it. Serve ROOT with "
+        "c.WorkspacePermsExtension.demo_mode = True and open <base_url>"
+        f"{DEMO_PATH}?token=<the server's token> to pick a persona. ROOT must be new or "
+        "empty; the database must not hold a workspace acme yet."
+    )
+    arguments = ("ROOT",)
+
+    def run(self) -> Result:
+        root = Path(self.args[0]).expanduser().absolute()
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise UsageError(f"ROOT {root} is not an empty folder: give a new or empty one")
+        if "acme" in self.store.snapshot.workspaces_by_slug:
+            raise Conflict(
+                "the policy database already holds a workspace acme: the demo world is "
+                "built there already (or give another --db-url)",
+                "demo_world_exists",
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        build_world(self.store, root, tokens=False)
+        personas = [{"persona": p.key, "email": p.email, "shows": p.shows} for p in PERSONAS]
+        return {"root": str(root), "landing": DEMO_PATH, "personas": personas}
+
+    def render(self, result: Result) -> str:
+        rows = [(p["shows"], p["email"]) for p in result["personas"]]
+        return (
+            f"Built the demo world in {result['root']}\n\n"
+            + table(("shows", "signs in as"), rows)
+            + "\n\nServe it with c.WorkspacePermsExtension.demo_mode = True and "
+            f"c.ServerApp.root_dir = {result['root']}, then open <base_url>"
+            f"{result['landing']}?token=<the server's token>."
+        )
 
 
 class _StopSignals:
@@ -283,7 +345,7 @@ def _stop_group(server: subprocess.Popen[bytes], stop: _StopSignals) -> None:
 
 def _open_when_ready(link: str, stopped: threading.Event) -> None:
     """Open the browser once the server answers (bounded wait)."""
-    status_url = link.split("/lab?")[0] + "/api/status"
+    status_url = link.split(f"/{DEMO_PATH}?")[0] + "/api/status"
     for _ in range(120):
         if stopped.is_set():
             return

@@ -21,6 +21,10 @@ from ..store import PolicyStore
 DOMAIN = "acme.example"
 
 
+#: Where the sample notebook is, below the served folder.
+FORECAST = "acme/analysis/forecast.ipynb"
+
+
 @dataclass(frozen=True)
 class Persona:
     """Somebody to sign in as, and what the demo shows them to be."""
@@ -29,23 +33,78 @@ class Persona:
     email: str
     provider: str
     shows: str  # the role (or situation) the login link demonstrates
+    tries: str = ""  # what to try as them, for the demo's landing page
+    start: str = f"lab/tree/{FORECAST}"  # the page they land on, below the base URL
 
 
 PERSONAS = (
-    Persona("admin", f"ada@{DOMAIN}", "google", "Admin and owner of acme"),
-    Persona("editor", f"eddie@{DOMAIN}", "google", "Editor"),
-    Persona("contributor", f"cora@{DOMAIN}", "google", "Contributor"),
-    Persona("viewer", f"vic@{DOMAIN}", "google", "Viewer"),
-    Persona("guest", "gus.guest@gmail.com", "google", "Guest (viewer of acme/analysis only)"),
-    Persona("joiner", f"jo@{DOMAIN}", "google", "same domain, not a member yet (can join)"),
-    Persona("blocked", f"gil@{DOMAIN}", "github", "Editor blocked by enforced SSO (google)"),
+    Persona(
+        "admin",
+        f"ada@{DOMAIN}",
+        "google",
+        "Admin and owner of acme",
+        "Manage members, domain invites and enforced SSO in Workspace settings (the gear "
+        "in the left bar). Even the Admin does not see the private project secret-plans.",
+    ),
+    Persona(
+        "editor",
+        f"eddie@{DOMAIN}",
+        "google",
+        "Editor",
+        "Edit and run any cell of the forecast notebook; open the private project "
+        "secret-plans, which Eddie created.",
+    ),
+    Persona(
+        "contributor",
+        f"cora@{DOMAIN}",
+        "google",
+        "Contributor",
+        "Run the saved cells, move the slider, change the numbers in the parameters cell "
+        "and save the outputs. Code cells are read-only; changed code is refused.",
+    ),
+    Persona(
+        "viewer",
+        f"vic@{DOMAIN}",
+        "google",
+        "Viewer",
+        "Read the forecast notebook view-only: no kernel starts and no cell can change.",
+    ),
+    Persona(
+        "guest",
+        "gus.guest@gmail.com",
+        "google",
+        "Guest (viewer of acme/analysis only)",
+        "A guest from outside the company: sees the project analysis and nothing else of acme.",
+    ),
+    Persona(
+        "joiner",
+        f"jo@{DOMAIN}",
+        "google",
+        "same domain, not a member yet (can join)",
+        "Not a member yet: JupyterLab offers to join acme, because the email is on the "
+        "company's domain.",
+        start="lab",
+    ),
+    Persona(
+        "blocked",
+        f"gil@{DOMAIN}",
+        "github",
+        "Editor blocked by enforced SSO (google)",
+        "An Editor who signed in with GitHub while acme requires Google: JupyterLab says "
+        "why nothing of acme opens.",
+        start="lab",
+    ),
 )
 
 MEMBERS = {"editor": "editor", "contributor": "contributor", "viewer": "viewer"}
 
 
-def build_world(store: PolicyStore, root: Path) -> dict[str, str]:
-    """Create the sample world in ``store`` and its folders in ``root``; returns tokens."""
+def build_world(store: PolicyStore, root: Path, *, tokens: bool = True) -> dict[str, str]:
+    """Create the sample world in ``store`` and its folders in ``root``.
+
+    Returns one personal access token per persona key (none with ``tokens=False``: a
+    server in demo mode signs personas in from its landing page instead).
+    """
     people = {p.key: p for p in PERSONAS}
     admin = people["admin"]
     with store.write("demo") as w:
@@ -64,10 +123,12 @@ def build_world(store: PolicyStore, root: Path) -> dict[str, str]:
         w.create_workspace("lab", admin.email, admin.provider, name="Acme Lab")
         for key in MEMBERS:
             w.set_member("lab", people[key].email, "editor")
-    with store.write("demo") as w:
-        tokens = {p.key: w.create_token(p.email, p.provider, note="demo")[1] for p in PERSONAS}
+    secrets: dict[str, str] = {}
+    if tokens:
+        with store.write("demo") as w:
+            secrets = {p.key: w.create_token(p.email, p.provider, note="demo")[1] for p in PERSONAS}
     _write_files(root)
-    return tokens
+    return secrets
 
 
 def _write_files(root: Path) -> None:
@@ -78,7 +139,7 @@ def _write_files(root: Path) -> None:
         "secret-plans (private).\n",
         encoding="utf-8",
     )
-    notebook = root / "acme" / "analysis" / "forecast.ipynb"
+    notebook = root / FORECAST
     notebook.write_text(json.dumps(forecast_notebook(), indent=1), encoding="utf-8")
     (root / "acme" / "reports" / "q3.md").write_text(
         "# Q3 report\n\nRevenue grew 12%.\n", encoding="utf-8"

@@ -165,16 +165,22 @@ def _render(handler: Any, status: int, **values: Any) -> None:
         # their own static files: the page's styles, icon and logo are the server's
         "static_url": lambda path, **kw: RequestHandler.static_url(handler, path, **kw),
     }
-    html = template.render(**namespace, **values)
+    write_page(handler, status, template.render(**namespace, **values))
+
+
+def write_page(handler: Any, status: int, html: str) -> None:
+    """Finish with ``html``: a page whose URL may hold a secret, with a form to post.
+
+    Kept out of caches, frames and other sites' Referer headers (this server's own
+    pages need a Referer: /files checks it), under the server's own content security
+    policy without a route's additions (/files adds "sandbox", which would stop the
+    form from being sent).
+    """
     handler.set_status(status)
     handler.set_header("Content-Type", "text/html; charset=UTF-8")
-    # the URL holds a secret: keep it out of caches, frames and other sites' Referer
-    # headers (this server's own pages need a Referer: /files checks it)
     handler.set_header("Cache-Control", "no-store")
     handler.set_header("Referrer-Policy", "same-origin")
     handler.set_header("X-Frame-Options", "DENY")
-    # the server's own policy, without a route's additions: /files adds "sandbox", which
-    # would stop the form from being sent
     server_policy: property = vars(AuthenticatedHandler)["content_security_policy"]
     handler.set_header("Content-Security-Policy", server_policy.__get__(handler))
     RequestHandler.finish(handler, html)  # not a subclass's finish (an API's sets JSON)

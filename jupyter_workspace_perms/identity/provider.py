@@ -161,6 +161,32 @@ class WorkspaceIdentityProvider(IdentityProvider):
 
     store: PolicyStore | None = None  # attached by the server extension
     _refresh_lock: asyncio.Lock | None = None  # made on first use, in the server's loop
+    #: The server's own token once :meth:`hide_server_token` took it from ``token``.
+    server_token: str = ""
+
+    def hide_server_token(self) -> None:
+        """Keep the server's token here and give Jupyter none to hand out.
+
+        Jupyter writes ``token`` into every page it renders for a signed-in person
+        (JupyterLab's and Notebook's page config, its own page template), for its own
+        requests. Here the token identifies nobody, but it is still a secret: in demo
+        mode it opens the persona page, so a person signed in with a personal token must
+        not read it from a page. Called once the server has started with it (Binder's
+        link, ``jupyter server list`` and the startup log keep showing it); nothing of
+        this product reads ``token`` afterwards.
+        """
+        if self.token:
+            self.server_token, self.token = self.token, ""
+
+    @property
+    def login_available(self) -> bool:
+        """The sign-in page always takes a personal access token (not Jupyter's token)."""
+        return True
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Every request is identified, with or without a server token."""
+        return True
 
     # -- the hook Jupyter Server calls -------------------------------------------------
 

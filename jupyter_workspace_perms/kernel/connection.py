@@ -47,6 +47,7 @@ from tornado.ioloop import PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
 from ..identity.provider import WorkspaceUser
+from ..paths import served_root
 from ..policy import PolicySnapshot, check_project
 from ..policy.lifecycle import check_kernel_shutdown
 from .frames import Incoming, Malformed, Outgoing, one_reading, packer_for
@@ -150,7 +151,7 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
             session = self.session
             fixed = self._fixed_parts = _Fixed(
                 settings=settings,
-                root_dir=str(settings.get("server_root_dir", "")),
+                root_dir=served_root(settings),
                 kernel_id=str(self.kernel_id),
                 kernels=kernels,
                 binder=getattr(kernels, "project_of", None),

@@ -86,13 +86,17 @@ class PermissionDef:
     description: str
     # settings that lower the minimum role: setting name -> role it extends to
     setting_grants: Mapping[str, Role]
+    # held by roles already, but nothing of the product uses it yet: the lab extension
+    # does not list it among what a person can do, the docs say it is not built
+    reserved: bool = False
 
 
 def _row(
-    name: str, min_role: Role, description: str, **setting_grants: Role
+    name: str, min_role: Role, description: str, *, reserved: bool = False, **setting_grants: Role
 ) -> tuple[str, PermissionDef]:
     scope = name.split(":", 1)[0]
-    return name, PermissionDef(name, scope, min_role, description, MappingProxyType(setting_grants))
+    grants = MappingProxyType(setting_grants)
+    return name, PermissionDef(name, scope, min_role, description, grants, reserved)
 
 
 PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
@@ -101,12 +105,13 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "project:read",
                 Role.viewer,
-                "List, open, download and export (nbconvert) the project's files; see comments.",
+                "List, open, download and export (nbconvert) the project's files.",
             ),
             _row(
                 "project:comment",
                 Role.viewer,
                 "Post, edit and delete own comments; request access.",
+                reserved=True,
             ),
             _row(
                 "project:execute",
@@ -125,11 +130,12 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
                 "project:integrations",
                 Role.editor,
                 "Connect and disconnect workspace integrations to the project.",
+                reserved=True,
             ),
             _row(
                 "project:share",
                 Role.admin,
-                "Change project access, manage collaborators, approve access requests.",
+                "Change project access, manage collaborators.",
             ),
             _row(
                 "workspace:read",
@@ -161,12 +167,12 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
                 "workspace:manage_integrations",
                 Role.admin,
                 "Create, edit and delete the workspace's integrations.",
+                reserved=True,
             ),
             _row(
                 "workspace:audit",
                 Role.admin,
-                "Read the audit log and the names and creators of private projects "
-                "(never their files).",
+                "See the names and creators of private projects (never their files).",
             ),
         ]
     )

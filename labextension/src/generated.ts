@@ -23,23 +23,25 @@ export interface IPermissionDef {
   readonly description: string;
   /** Settings that extend it to a lower role: setting -> role. */
   readonly settingGrants: Readonly<Partial<Record<Setting, Role>>>;
+  /** Held by roles, but nothing uses it yet: not shown as something one can do. */
+  readonly reserved: boolean;
 }
 
 /** The permission table, in its order. */
 export const PERMISSIONS: readonly IPermissionDef[] = [
-  { name: "project:read", scope: "project", minRole: "viewer", description: "List, open, download and export (nbconvert) the project's files; see comments.", settingGrants: {} },
-  { name: "project:comment", scope: "project", minRole: "viewer", description: "Post, edit and delete own comments; request access.", settingGrants: {} },
-  { name: "project:execute", scope: "project", minRole: "contributor", description: "Start kernels; restart and interrupt the project's kernels; shut down kernels they started; run saved cells; change inputs; save outputs.", settingGrants: {"viewers_can_execute": "viewer"} },
-  { name: "project:write", scope: "project", minRole: "editor", description: "Create, edit, rename and delete files; run any code; shut down any kernel of the project; terminals when enabled.", settingGrants: {} },
-  { name: "project:integrations", scope: "project", minRole: "editor", description: "Connect and disconnect workspace integrations to the project.", settingGrants: {} },
-  { name: "project:share", scope: "project", minRole: "admin", description: "Change project access, manage collaborators, approve access requests.", settingGrants: {} },
-  { name: "workspace:read", scope: "workspace", minRole: "viewer", description: "List the workspace's visible projects and its members.", settingGrants: {} },
-  { name: "workspace:create_project", scope: "workspace", minRole: "editor", description: "Create projects, including private ones, and make a project private.", settingGrants: {} },
-  { name: "workspace:edit_files", scope: "workspace", minRole: "admin", description: "Create, edit, rename and delete files directly in the workspace folder (outside any project).", settingGrants: {} },
-  { name: "workspace:manage_members", scope: "workspace", minRole: "admin", description: "Add, remove and change the role of members (never above one's own role).", settingGrants: {} },
-  { name: "workspace:manage_settings", scope: "workspace", minRole: "admin", description: "Domain invites, enforced SSO provider, viewers_can_execute.", settingGrants: {} },
-  { name: "workspace:manage_integrations", scope: "workspace", minRole: "admin", description: "Create, edit and delete the workspace's integrations.", settingGrants: {} },
-  { name: "workspace:audit", scope: "workspace", minRole: "admin", description: "Read the audit log and the names and creators of private projects (never their files).", settingGrants: {} },
+  { name: "project:read", scope: "project", minRole: "viewer", description: "List, open, download and export (nbconvert) the project's files.", settingGrants: {}, reserved: false },
+  { name: "project:comment", scope: "project", minRole: "viewer", description: "Post, edit and delete own comments; request access.", settingGrants: {}, reserved: true },
+  { name: "project:execute", scope: "project", minRole: "contributor", description: "Start kernels; restart and interrupt the project's kernels; shut down kernels they started; run saved cells; change inputs; save outputs.", settingGrants: {"viewers_can_execute": "viewer"}, reserved: false },
+  { name: "project:write", scope: "project", minRole: "editor", description: "Create, edit, rename and delete files; run any code; shut down any kernel of the project; terminals when enabled.", settingGrants: {}, reserved: false },
+  { name: "project:integrations", scope: "project", minRole: "editor", description: "Connect and disconnect workspace integrations to the project.", settingGrants: {}, reserved: true },
+  { name: "project:share", scope: "project", minRole: "admin", description: "Change project access, manage collaborators.", settingGrants: {}, reserved: false },
+  { name: "workspace:read", scope: "workspace", minRole: "viewer", description: "List the workspace's visible projects and its members.", settingGrants: {}, reserved: false },
+  { name: "workspace:create_project", scope: "workspace", minRole: "editor", description: "Create projects, including private ones, and make a project private.", settingGrants: {}, reserved: false },
+  { name: "workspace:edit_files", scope: "workspace", minRole: "admin", description: "Create, edit, rename and delete files directly in the workspace folder (outside any project).", settingGrants: {}, reserved: false },
+  { name: "workspace:manage_members", scope: "workspace", minRole: "admin", description: "Add, remove and change the role of members (never above one's own role).", settingGrants: {}, reserved: false },
+  { name: "workspace:manage_settings", scope: "workspace", minRole: "admin", description: "Domain invites, enforced SSO provider, viewers_can_execute.", settingGrants: {}, reserved: false },
+  { name: "workspace:manage_integrations", scope: "workspace", minRole: "admin", description: "Create, edit and delete the workspace's integrations.", settingGrants: {}, reserved: true },
+  { name: "workspace:audit", scope: "workspace", minRole: "admin", description: "See the names and creators of private projects (never their files).", settingGrants: {}, reserved: false },
 ];
 
 /** Project access levels: how people name them and what members get. */
@@ -125,3 +127,12 @@ export const REASONS = {
   forbidden: "the caller may see the object but not do this (reason says which rule)",
 } as const;
 export type ReasonCode = keyof typeof REASONS;
+
+/** The demo's routes (below the base URL) and the page-config key that says the
+ * server runs in demo mode (c.WorkspacePermsExtension.demo_mode). */
+export const DEMO = {
+  pageConfigKey: "workspacePermsDemo",
+  landingPath: "workspace-perms/demo",
+  personasPath: "workspace-perms/demo/personas",
+  signInPath: "workspace-perms/demo/sign-in",
+} as const;

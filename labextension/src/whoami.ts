@@ -4,7 +4,8 @@
  * workspace, the project's access level and what the role allows, in words. A role
  * given on the project itself (a grant: a guest's, a collaborator's, the creator's
  * project admin) reads "Admin of this project", so that it is not taken for the
- * workspace role the settings page shows.
+ * workspace role the settings page shows. In demo mode the popover also offers the
+ * demo's other personas (./demo.ts).
  *
  * It only shows what `GET me` answered; the server decides every request.
  */
@@ -12,6 +13,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { showPopup, Popup } from '@jupyterlab/statusbar';
 import { Widget } from '@lumino/widgets';
 
+import { IPersonas, fetchPersonas, isDemo, switcherNode } from './demo';
 import { PERMISSION_NAMES, PROJECT_ACCESS, permissionDef } from './generated';
 import {
   IIdentity,
@@ -185,8 +187,19 @@ export class WhoAmI extends Widget {
     }
     const body = new Widget({ node: popoverNode(me, this.standing) });
     body.addClass('jp-WorkspacePerms-whoami-popover');
+    if (isDemo()) {
+      // asked again on every opening: the server knows who is signed in now
+      const personas: Promise<IPersonas> = fetchPersonas();
+      body.node.appendChild(switcherNode(personas));
+    }
     if (this._inStatusBar) {
-      this._popup = showPopup({ body, anchor: this, align: 'right' });
+      // the demo's switcher fills in later: the popup places itself again when it grows
+      this._popup = showPopup({
+        body,
+        anchor: this,
+        align: 'right',
+        hasDynamicSize: true
+      });
     } else {
       void showDialog({
         title: 'Who am I',
@@ -252,7 +265,10 @@ export function popoverNode(me: IMe, standing: IStanding | null): HTMLElement {
   }
 
   const held: readonly string[] = project?.permissions ?? ws?.permissions ?? [];
-  const permissions = PERMISSION_NAMES.filter(p => held.includes(p));
+  // what the product does not offer yet is not something one can do
+  const permissions = PERMISSION_NAMES.filter(
+    p => held.includes(p) && !permissionDef(p)?.reserved
+  );
   const heading = document.createElement('h4');
   heading.textContent = permissions.length
     ? 'What you can do here'

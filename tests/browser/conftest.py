@@ -10,7 +10,8 @@
   JupyterLab has started; every console error and uncaught exception of the page is
   collected, and the test fails at its end if there was one (``page.errors`` lists them;
   ``allow_errors(page, pattern)`` excuses an expected one, e.g. a 403 the test provokes).
-- ``shot(page, name)``: a PNG under the test's temporary folder (its path is returned).
+- ``shot(page, name)``: a PNG under the test's temporary folder (its path is returned),
+  copied into ``$WORKSPACE_PERMS_SCREENSHOTS`` too when that is set.
 
 A missing Chromium or Playwright fails the run under ``CI=true`` and skips elsewhere.
 """
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: A folder to copy every screenshot into as well (they are looked at, not compared).
+KEEP_SCREENSHOTS = "WORKSPACE_PERMS_SCREENSHOTS"
 READY_TIMEOUT_MS = 90_000  # a JupyterLab start on a busy two-core machine
 
 
@@ -261,6 +264,10 @@ def shot(tmp_path: Path) -> Callable[[Page, str], Path]:
         path = tmp_path / "screenshots" / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path), full_page=False)
+        kept = os.environ.get(KEEP_SCREENSHOTS)
+        if kept:  # to look at them after the run (the temporary folder goes)
+            Path(kept).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, Path(kept) / path.name)
         return path
 
     return take

@@ -170,6 +170,9 @@ def test_contributor_changes_only_the_parameters_runs_all_and_saves(
         "run saved cells"
     )
     assert not popover.locator('li[data-permission="project:write"]').count()
+    # held, but not built yet (comments, access requests): never offered as something to do
+    assert not popover.locator('li[data-permission="project:comment"]').count()
+    expect(popover.locator("li[data-permission]")).to_have_count(2)  # read, execute
     expect(popover.get_by_role("button", name="Request access")).to_be_hidden()
     shot(page, "contributor-notebook-popover")
 

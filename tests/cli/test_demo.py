@@ -54,6 +54,26 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {**info, "base": base, "root": root}
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any) -> None:
+        return None
+
+
+def redirected(request: urllib.request.Request | str, cookie_prefix: str) -> tuple[str, str]:
+    """Send ``request`` without following its redirect: (Location, the cookie it set)."""
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+    assert answer.value.code == 302
+    cookie = next(
+        c.split(";")[0]
+        for c in answer.value.headers.get_all("Set-Cookie", [])
+        if c.startswith(cookie_prefix)
+    )
+    location = str(answer.value.headers["Location"])
+    answer.value.close()
+    return location, cookie
+
+
 def token_of(demo: dict[str, Any], persona: str) -> str:
     [url] = [p["url"] for p in demo["personas"] if p["persona"] == persona]
     return str(url.split("token=", 1)[1])
@@ -107,26 +127,14 @@ def test_a_login_link_asks_first_then_opens_jupyterlab_signed_in(demo: dict[str,
     [action] = re.findall(r'<form method="post" action="([^"]+)"', text)
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text))
     assert form["next"] == "/lab" and set(form) == {"_xsrf", "sign_in_token", "next"}
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: Any) -> None:
-            return None
-
     confirm = urllib.request.Request(
         demo["base"] + action,
         data=urlencode({k: html.unescape(v) for k, v in form.items()}).encode(),
         headers={"Cookie": f"_xsrf={cookies['_xsrf']}", "Referer": link},
         method="POST",
     )
-    with pytest.raises(urllib.error.HTTPError) as answer:
-        urllib.request.build_opener(NoRedirect).open(confirm, timeout=10)
-    assert (answer.value.code, answer.value.headers["Location"]) == (302, "/lab")
-    cookie = next(
-        c.split(";")[0]
-        for c in answer.value.headers.get_all("Set-Cookie", [])
-        if c.startswith("username-")
-    )
-    answer.value.close()
+    location, cookie = redirected(confirm, "username-")
+    assert location == "/lab"
     status, body, _ = get(f"{demo['base']}/lab", {"Cookie": cookie})
     assert status == 200 and b"JupyterLab" in body
     status, body, _ = get(f"{demo['base']}/api/workspace-perms/me", {"Cookie": cookie})
@@ -138,6 +146,22 @@ def test_the_demo_notebook_has_a_parameters_cell_and_widgets(demo: dict[str, Any
     tags = [c["metadata"].get("tags", []) for c in notebook["cells"]]
     assert ["parameters"] in tags
     assert any("ipywidgets" in c["source"] for c in notebook["cells"])
+
+
+def test_the_persona_page_opens_with_the_printed_link(demo: dict[str, Any]) -> None:
+    """The demo serves in demo mode: its printed persona page (the server's token) opens."""
+    landing = demo["landing"]
+    assert landing.startswith(demo["base"] + "/workspace-perms/demo?token=")
+    location, cookie = redirected(landing, "workspace-perms-demo-")
+    assert location == "/workspace-perms/demo"  # without the token
+    status, page, _ = get(f"{demo['base']}/workspace-perms/demo", {"Cookie": cookie})
+    assert status == 200
+    assert sorted(re.findall(r'data-persona="([a-z]+)"', page.decode())) == sorted(
+        p["persona"] for p in demo["personas"]
+    )
+    # the token alone signs nobody in
+    status, _body, _ = get(f"{demo['base']}/api/workspace-perms/me", {"Cookie": cookie})
+    assert status == 401
 
 
 def test_the_server_token_gets_nothing_from_the_demo(demo: dict[str, Any]) -> None:

@@ -152,6 +152,7 @@ def started(
     log: Path | None = None,
     stdout: int | IO[Any] | None = None,
     stop_signal: int = signal.SIGTERM,
+    cwd: Path | None = None,
 ) -> Iterator[Running]:
     """Run ``args`` in a new process group until the block ends, then stop the group.
 
@@ -172,6 +173,7 @@ def started(
             stderr=err,
             start_new_session=True,
             text=log is None and stdout is subprocess.PIPE,
+            cwd=cwd,
         )
         running = Running(process, log)
         try:
@@ -181,7 +183,7 @@ def started(
 
 
 def run(
-    args: Sequence[str], env: Mapping[str, str], timeout: float = 60.0
+    args: Sequence[str], env: Mapping[str, str], timeout: float = 60.0, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``args`` in a new process group until it exits by itself; kill the group if not."""
     with subprocess.Popen(
@@ -192,6 +194,7 @@ def run(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        cwd=cwd,
     ) as process:
         try:
             out, err = process.communicate(timeout=timeout)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures import BEHIND_BINDER
 from tests.helpers.world import World
 
 SECRET = "s3cret-proxy-key"
@@ -98,8 +99,11 @@ async def test_headers_are_ignored_unless_configured(wsp_fetch: Any) -> None:
 
 
 async def test_x_forwarded_for_cannot_fake_the_proxy_address(
-    wsp_fetch: Any, jp_serverapp: Any
+    wsp_fetch: Any, jp_serverapp: Any, http_server: Any, jp_base_url: str
 ) -> None:
+    # behind Binder's proxy the server believes X-Forwarded-For for its logs (xheaders);
+    # the trusted proxy is still decided by the socket's peer address
+    assert http_server.xheaders is (jp_base_url == BEHIND_BINDER)
     idp = jp_serverapp.identity_provider
     idp.trusted_proxy_ips = ["10.1.2.3"]
     headers = {

@@ -55,7 +55,7 @@ async def test_no_identity_is_refused_with_401(wsp_fetch: Any) -> None:
 async def test_server_token_is_not_an_identity(
     wsp_fetch: Any, jp_serverapp: Any, wsp_world: World
 ) -> None:
-    server_token = jp_serverapp.identity_provider.token
+    server_token = jp_serverapp.identity_provider.server_token  # kept off every page
     assert server_token
     headers = {"Authorization": f"token {server_token}"}
     r = await wsp_fetch(None, "api", "workspace-perms", "me", headers=headers)

@@ -90,7 +90,8 @@ async def test_an_expired_token_gets_401_expired_token(
 async def test_a_revoked_token_gets_401_while_the_server_token_keeps_jupyters_answers(
     wsp_world: World, http_server_client: Any, jp_base_url: str, jp_serverapp: Any
 ) -> None:
-    """JupyterLab sends the server's token everywhere: it is no identity, and no 401 either."""
+    """A client that sends the server's token (JupyterLab did, before its pages stopped
+    carrying it) gets no identity from it, and no 401 either."""
     store = jp_serverapp.web_app.settings["workspace_perms_store"]
     snap = store.snapshot
     [token_id] = [
@@ -99,8 +100,8 @@ async def test_a_revoked_token_gets_401_while_the_server_token_keeps_jupyters_an
     with store.write("test") as w:
         w.revoke_token(token_id)
     revoked = wsp_world.tokens["editor"]
-    server_token = jp_serverapp.identity_provider.token
-    assert server_token
+    server_token = jp_serverapp.identity_provider.server_token
+    assert server_token and not jp_serverapp.identity_provider.token  # kept off the pages
     for method, path, body in ROUTES:
         r = await ask(http_server_client, jp_base_url, method, path, body, revoked)
         assert (r.code, json.loads(r.body)["reason"]) == (401, "unknown_token"), (path, r.body)

@@ -277,6 +277,17 @@ ROUTES: dict[str, Enforced | Public] = {
     ),
     "login": Public("the sign-in page"),
     "logout": Public("signs out"),
+    "workspace-perms/demo": Public(
+        "demo mode only: the persona page, opened only with the server's own token "
+        "(tests/demo/test_landing.py)"
+    ),
+    "workspace-perms/demo/sign-in": Public(
+        "demo mode only: an XSRF-checked POST that signs in as a demo persona, for "
+        "browsers that opened the persona page with the server's token"
+    ),
+    "workspace-perms/demo/personas": Public(
+        "demo mode only: the personas, for browsers that opened the persona page"
+    ),
     "workspace-perms/sign-in": Public(
         "the sign-in link's confirmation: an XSRF-checked POST of a token, which sets the "
         "login cookie only for that token's own user (tests/identity/test_sign_in_links.py)"
@@ -486,12 +497,12 @@ ROUTES: dict[str, Enforced | Public] = {
 
 @pytest.fixture
 def jp_server_config(wsp_db_url: str) -> dict[str, Any]:
-    """Every extension a typical deployment runs, terminals on."""
+    """Every extension a typical deployment runs, terminals and the demo on."""
     extensions = ["jupyterlab", "notebook", "jupyter_server_terminals", "jupyter_lsp"]
     return server_config(
         wsp_db_url,
         extensions=[*extensions, "jupyter_server_fileid"],
-        WorkspacePermsExtension={"terminals_enabled": True},
+        WorkspacePermsExtension={"terminals_enabled": True, "demo_mode": True},
     )
 
 

@@ -32,6 +32,7 @@ from tornado import web
 
 from ...errors import Conflict, Forbidden, InvalidInput, NotFound, WorkspacePermsError
 from ...identity.provider import WorkspaceUser
+from ...paths import served_root
 from ...policy import (
     Decision,
     PolicySnapshot,
@@ -127,7 +128,7 @@ class WorkspacePermsHandler(APIHandler):
     @property
     def root_dir(self) -> str:
         """The folder the server serves (workspaces are folders directly in it)."""
-        return str(self.settings["server_root_dir"])
+        return served_root(self.settings)
 
     def check_xsrf_cookie(self) -> None:
         """Skip the XSRF check for requests without identity: @api refuses them with 401.

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...paths import Level, Location, PathRefused, locate_in
+from ...paths import Level, Location, PathRefused, locate_in, served_root
 from ...policy import PolicySnapshot
 from ..copies import entry_in, ext_problem, folder_copy_refusal, move_refusal
 from .fields import bad_request, json_object, object_field, refuse_legacy_notebook, string_field
@@ -70,7 +70,7 @@ class Request:
         self.snap = snap
         self.action = action
         self.method = handler.request.method
-        self.root = str(handler.settings.get("server_root_dir", ""))
+        self.root = served_root(handler.settings)
 
     def locate(self, raw: str) -> Location:
         """The canonical location of a path from the URL or the body (once per request)."""
