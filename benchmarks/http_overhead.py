@@ -45,6 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import Target, cpu_seconds, load_average, log, percentile
 from tests.helpers.servers import (
     HOST,
     Running,
@@ -67,26 +68,6 @@ STARTUP_TIMEOUT_S = 90.0
 
 TARGET_THROUGHPUT_RATIO = 0.95  # extension / stock requests per second, at least
 TARGET_P99_RATIO = 1.10  # extension / stock p99 latency, at most
-
-
-def log(message: str) -> None:
-    """Progress on stderr, so stdout holds only the report."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of ``values``."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def load_average() -> str:
-    """The 1-, 5- and 15-minute load averages, or "n/a" where the platform has none."""
-    try:
-        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except (AttributeError, OSError):
-        return "n/a"
 
 
 # -- the files -------------------------------------------------------------------------
@@ -446,16 +427,6 @@ async def _exchange(conn: Connection, request: bytes) -> int:
     return status
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) of a process from ``/proc``, or NaN elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return float("nan")
-    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class LoadClient:
     """Keep-alive connections to each server; runs one timed round per command."""
 
@@ -499,7 +470,7 @@ class LoadClient:
         latencies: list[float] = []
         errors: list[int] = []
         remaining = spec["requests"]
-        server_cpu, client_cpu = _cpu_seconds(spec["server_pid"]), time.process_time()
+        server_cpu, client_cpu = cpu_seconds(spec["server_pid"]), time.process_time()
         start = time.perf_counter()
         deadline = start + spec["seconds"]
 
@@ -515,7 +486,7 @@ class LoadClient:
 
         await asyncio.gather(*(run(i) for i in range(n)))
         wall = time.perf_counter() - start
-        server_cpu = _cpu_seconds(spec["server_pid"]) - server_cpu
+        server_cpu = cpu_seconds(spec["server_pid"]) - server_cpu
         client_cpu = time.process_time() - client_cpu
         return {
             "requests": len(latencies),
@@ -733,15 +704,6 @@ def _log_round(pair: int, workload: Workload, server: str, result: dict[str, Any
 
 
 # -- report ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """One target with its verdict (PASS or FAIL) and the measured value."""
-
-    name: str
-    status: str
-    measured: str
 
 
 def _spread(values: list[float]) -> str:

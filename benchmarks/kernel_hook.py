@@ -61,15 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 
-from benchmarks.http_overhead import (
-    HOST,
-    Server,
-    bench_server_args,
-    load_average,
-    log,
-    percentile,
-    wait_ready,
-)
+from benchmarks.common import Target, cpu_seconds, load_average, log, percentile
+from benchmarks.http_overhead import HOST, Server, bench_server_args, wait_ready
 from jupyter_workspace_perms.demo.world import python_notebook
 from jupyter_workspace_perms.kernel.connection import WorkspaceKernelConnection
 from jupyter_workspace_perms.kernel.widgets import WidgetRegistry
@@ -82,15 +75,6 @@ CONTRIBUTOR = "contributor@acme.example"
 PROJECT = "acme/data"
 TARGET_MERGE_RATIO = 1.3  # contributor merge-save / editor stock save, at most
 REQUEST_TIMEOUT_S = 600.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """One target with its verdict (PASS, FAIL or SKIP) and the measured value."""
-
-    name: str
-    status: str
-    measured: str
 
 
 @dataclass
@@ -163,16 +147,6 @@ def request(
     except ValueError:
         parsed = None
     return response.status, parsed, seconds
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) of a process from ``/proc``, or NaN elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return float("nan")
-    fields = stat.rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- merge_save ----------------------------------------------------------------------------

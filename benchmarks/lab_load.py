@@ -46,6 +46,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import (  # noqa: E402
+    Target,
+    cpu_seconds,
+    load_average,
+    log,
+    percentile,
+)
+from tests.helpers.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
 from tests.helpers.servers import (  # noqa: E402
     HOST,
     Running,
@@ -66,39 +74,7 @@ STARTUP_TIMEOUT_S = 120.0
 LOAD_TIMEOUT_MS = 120_000
 POLL_MS = 20  # how often the page checks whether the notebook is ready
 
-CHROMIUM = os.environ.get("WORKSPACE_PERMS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 900}
-
 TARGET_RATIO = 1.05  # extension / stock median load time, at most
-
-
-def log(message: str) -> None:
-    """Progress on stderr, so stdout holds only the report."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of ``values``."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def load_average() -> str:
-    """The 1-, 5- and 15-minute load averages, or "n/a" where the platform has none."""
-    try:
-        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except (AttributeError, OSError):
-        return "n/a"
 
 
 # -- what the page records -------------------------------------------------------------
@@ -360,19 +336,6 @@ def reset(server: Server) -> None:
         shutil.rmtree(server.workspaces)
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) of a process from ``/proc``, or NaN elsewhere.
-
-    The server's own process only: its kernels are other processes.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return float("nan")
-    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # -- the browser -----------------------------------------------------------------------
 
 
@@ -603,15 +566,6 @@ def _log_round(r: Round) -> None:
 
 
 # -- report ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """One target with its verdict (PASS or FAIL) and the measured value."""
-
-    name: str
-    status: str
-    measured: str
 
 
 def side_rounds(rounds: list[Round], side: str) -> list[Round]:

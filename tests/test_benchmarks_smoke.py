@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.chromium import CHROMIUM
+from tests.helpers.missing import missing
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = (
     "TARGET check_project median flat",
@@ -179,9 +182,9 @@ def test_lab_load_benchmark_quick_run_reports(tmp_path: Path) -> None:
     try:
         import playwright  # noqa: F401
     except ImportError:
-        _missing("Playwright for Python is not installed (pip install playwright)")
-    if not Path(os.environ.get("WORKSPACE_PERMS_CHROMIUM", "/usr/bin/chromium")).exists():
-        _missing("Chromium is not installed (apt-get install chromium)")
+        missing("Playwright for Python is not installed (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        missing("Chromium is not installed (apt-get install chromium)")
     out = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, "benchmarks/lab_load.py", "--quick", "--json", str(out)],
@@ -203,10 +206,3 @@ def test_lab_load_benchmark_quick_run_reports(tmp_path: Path) -> None:
     rounds = json.loads(out.read_text())["rounds"]
     assert sorted(r["side"] for r in rounds) == ["extension", "extension", "stock", "stock"]
     assert all(r["marks"]["done"] > 0 for r in rounds)
-
-
-def _missing(message: str) -> None:
-    """A missing browser fails the run under ``CI=true`` and skips elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)

@@ -34,27 +34,13 @@ import pytest
 
 from jupyter_workspace_perms.demo.world import PERSONAS, build_world
 from jupyter_workspace_perms.store import PolicyStore
+from tests.helpers.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.helpers.missing import missing
 from tests.helpers.servers import free_port, jupyter_env, server_args, started
 
-CHROMIUM = os.environ.get("WORKSPACE_PERMS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: A folder to copy every screenshot into as well (they are looked at, not compared).
 KEEP_SCREENSHOTS = "WORKSPACE_PERMS_SCREENSHOTS"
 READY_TIMEOUT_MS = 90_000  # a JupyterLab start on a busy two-core machine
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass
@@ -173,9 +159,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("Playwright for Python is not installed (pip install playwright)")
+        missing("Playwright for Python is not installed (pip install playwright)")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
@@ -239,7 +225,7 @@ def sign_in(browser: Any) -> Iterator[SignIn]:
     opened: list[tuple[Any, Page]] = []
 
     def open_as(lab: Lab, persona: str, path: str = "lab", wait: bool = True) -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context = browser.new_context(viewport=VIEWPORT)
         page = Page(context.new_page(), persona)
         opened.append((context, page))
         page.goto(lab.link(persona, path))

@@ -35,6 +35,7 @@ import yaml
 
 from jupyter_workspace_perms.demo.world import FORECAST
 from tests.browser.conftest import READY_TIMEOUT_MS, Page
+from tests.helpers.chromium import VIEWPORT
 from tests.helpers.servers import answers, free_port, run, started
 
 REPO = Path(__file__).resolve().parents[2]
@@ -161,7 +162,7 @@ def test_a_visitor_picks_the_contributor_runs_the_notebook_then_switches_to_the_
 ) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     page = Page(context.new_page(), "binder")
     try:
         page.goto(binder.badge_url())

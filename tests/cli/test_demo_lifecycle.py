@@ -26,9 +26,11 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.missing import missing
 from tests.helpers.servers import Running, answers, demo_args, free_port, jupyter_env, run
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+if not Path("/proc/self/stat").exists():  # process groups and states are read there
+    missing("these tests read /proc, which this system lacks", module=True)
 
 TOKEN_BOX = ("copy and paste one of these URLs", "Or copy and paste")
 SERVER_TOKEN_IN_URL = re.compile(r"token=[0-9a-f]{48}\b")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.missing import missing
+
 
 def _pg_bin() -> Path | None:
     for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
@@ -38,10 +40,7 @@ def postgres_server() -> Iterator[str]:
     """A running PostgreSQL; yields a libpq socket directory URL template."""
     bin_dir = _pg_bin()
     if bin_dir is None:
-        message = "PostgreSQL server binaries not found (apt-get install postgresql)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("PostgreSQL server binaries not found (apt-get install postgresql)")
     base = Path(tempfile.mkdtemp(prefix="wsp-pg-"))
     data, sock = base / "data", base / "sock"
     sock.mkdir()

@@ -181,6 +181,25 @@ export function describedBy(
     : {};
 }
 
+/** One section of the settings page: a heading that labels it, then its content. */
+export function Section(props: {
+  name: string;
+  title: string;
+  children?: React.ReactNode;
+}): JSX.Element {
+  const ids = useIds();
+  return (
+    <section
+      className="jp-WorkspacePermsSettings-section"
+      aria-labelledby={ids(`${props.name}-title`)}
+      data-section={props.name}
+    >
+      <h3 id={ids(`${props.name}-title`)}>{props.title}</h3>
+      {props.children}
+    </section>
+  );
+}
+
 /** A visible, announced "loading" line. */
 export function Loading(props: { what: string }): JSX.Element {
   return (

@@ -9,14 +9,15 @@ import {
   LoadError,
   Outcome,
   RoleSelect,
+  Section,
   UserEvent,
   describedBy,
-  useIds,
   expiryText,
   holds,
   roleLabel,
   seg,
-  useActions
+  useActions,
+  useIds
 } from './common';
 import { Permission } from '../generated';
 import { ISettingsData } from './data';
@@ -28,18 +29,12 @@ const OWNER_LOCKED =
   "the owner's role moves only with jupyter workspace-perms set-owner";
 
 export function MembersSection(props: { data: ISettingsData }): JSX.Element {
-  const ids = useIds();
   const { data } = props;
   const current = data.current!;
   const canManage = holds(current.permissions, MANAGE);
   const members = data.members;
   return (
-    <section
-      className="jp-WorkspacePermsSettings-section"
-      aria-labelledby={ids('members-title')}
-      data-section="members"
-    >
-      <h3 id={ids('members-title')}>Members</h3>
+    <Section name="members" title="Members">
       {!canManage && (
         <p className="jp-WorkspacePermsSettings-readOnly">
           Read only: you may see the members; adding, changing and removing them is for
@@ -81,7 +76,7 @@ export function MembersSection(props: { data: ISettingsData }): JSX.Element {
         canManage={canManage}
         enforcedProvider={current.enforced_sso_provider}
       />
-    </section>
+    </Section>
   );
 }
 

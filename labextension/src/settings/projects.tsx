@@ -10,17 +10,18 @@ import {
   LoadError,
   Outcome,
   RoleSelect,
+  Section,
   UserEvent,
   dateOf,
   describedBy,
-  useIds,
   expiryFromDate,
   expiryText,
-  today,
   holds,
   roleLabel,
   seg,
-  useActions
+  today,
+  useActions,
+  useIds
 } from './common';
 import { ISettingsData } from './data';
 import { ICollaborator, IProject, IProjectSummary, Loaded } from './types';
@@ -37,15 +38,9 @@ export function ProjectsSection(props: {
   data: ISettingsData;
   focus: string | null;
 }): JSX.Element {
-  const ids = useIds();
   const current = props.data.current!;
   return (
-    <section
-      className="jp-WorkspacePermsSettings-section"
-      aria-labelledby={ids('projects-title')}
-      data-section="projects"
-    >
-      <h3 id={ids('projects-title')}>Projects</h3>
+    <Section name="projects" title="Projects">
       {current.projects.length === 0 && (
         <p className="jp-WorkspacePermsSettings-muted">No projects you can see.</p>
       )}
@@ -58,7 +53,7 @@ export function ProjectsSection(props: {
           focused={props.focus === p.name}
         />
       ))}
-    </section>
+    </Section>
   );
 }
 
@@ -135,7 +130,7 @@ function Access(props: {
         id={ids(key)}
         value={access}
         disabled={!props.canShare || actions.busy === key}
-        onChange={e => setAccess(e.target.value)}
+        onChange={e => setAccess(e.target.value as ProjectAccess)}
         {...describedBy(actions, key)}
       >
         {ACCESS_LEVELS.map(a => (

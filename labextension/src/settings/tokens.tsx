@@ -9,29 +9,24 @@ import * as React from 'react';
 import {
   LoadError,
   Outcome,
+  Section,
   UserEvent,
   dateOf,
   describedBy,
-  useIds,
   expiryFromDate,
   expiryText,
   today,
-  useActions
+  useActions,
+  useIds
 } from './common';
 import { ISettingsData } from './data';
 import { IToken, ITokenCreated } from './types';
 
 export function TokensSection(props: { data: ISettingsData }): JSX.Element {
-  const ids = useIds();
   const tokens = props.data.tokens;
   const [created, setCreated] = React.useState<ITokenCreated | null>(null);
   return (
-    <section
-      className="jp-WorkspacePermsSettings-section"
-      aria-labelledby={ids('tokens-title')}
-      data-section="tokens"
-    >
-      <h3 id={ids('tokens-title')}>Personal access tokens</h3>
+    <Section name="tokens" title="Personal access tokens">
       <p className="jp-WorkspacePermsSettings-muted">
         A token signs scripts and other Jupyter clients in as you (header{' '}
         <code>Authorization: token …</code>).
@@ -59,7 +54,7 @@ export function TokensSection(props: { data: ISettingsData }): JSX.Element {
           </tbody>
         </table>
       )}
-    </section>
+    </Section>
   );
 }
 

@@ -5,41 +5,9 @@
  * server puts in these answers, never from role names.
  */
 
-export interface IIdentity {
-  username: string;
-  display_name: string;
-  email: string;
-  email_verified: boolean;
-  login_provider: string;
-}
-
-export interface IProjectSummary {
-  name: string;
-  access: string;
-  role: string | null;
-  name_only: boolean;
-  creator: string | null;
-  permissions: string[];
-}
-
-export interface IMeWorkspace {
-  slug: string;
-  name: string;
-  role: string | null;
-  owner: boolean;
-  guest: boolean;
-  sso_blocked: boolean;
-  enforced_sso_provider: string | null;
-  permissions: string[];
-  projects: IProjectSummary[];
-}
-
-export interface IMe {
-  identity: IIdentity;
-  workspaces: IMeWorkspace[];
-  joinable: { slug: string; name: string; invite_domain: string }[];
-  policy_version: number;
-}
+// What `GET me` answers: the shapes the rest of the extension reads it with.
+import type { IProjectSummary } from '../session';
+export type { IIdentity, IMe, IMeWorkspace, IProjectSummary } from '../session';
 
 export interface IWorkspace {
   slug: string;

@@ -8,12 +8,13 @@ import * as React from 'react';
 import {
   LoadError,
   Outcome,
+  Section,
   UserEvent,
   describedBy,
-  useIds,
   holds,
   seg,
-  useActions
+  useActions,
+  useIds
 } from './common';
 import { Permission } from '../generated';
 import { ISettingsData } from './data';
@@ -22,15 +23,9 @@ import { IWorkspace } from './types';
 const MANAGE: Permission = 'workspace:manage_settings';
 
 export function SettingsSection(props: { data: ISettingsData }): JSX.Element {
-  const ids = useIds();
   const ws = props.data.workspace;
   return (
-    <section
-      className="jp-WorkspacePermsSettings-section"
-      aria-labelledby={ids('settings-title')}
-      data-section="settings"
-    >
-      <h3 id={ids('settings-title')}>Settings</h3>
+    <Section name="settings" title="Settings">
       {ws && !ws.ok && <LoadError message={ws.message} />}
       {ws && ws.ok && (
         <>
@@ -45,7 +40,7 @@ export function SettingsSection(props: { data: ISettingsData }): JSX.Element {
           <ViewersExecute ws={ws.value} />
         </>
       )}
-    </section>
+    </Section>
   );
 }
 
