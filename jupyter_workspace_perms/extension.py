@@ -15,20 +15,28 @@ the server:
   records still queued when it stops;
 - judge every kernel websocket message against its sender
   (:class:`~.kernel.connection.WorkspaceKernelConnection`), and close the kernel
-  sockets of users who lost ``project:execute``.
+  sockets of users who lost ``project:execute``;
+- test the kernel sandbox (:mod:`.sandbox`) and tell it what the server keeps
+  secret (its runtime, config and data folders, the policy database);
+- when terminals are on, open them through
+  :class:`~.server.terminals.WorkspaceTerminalManager`: a project's terminals run in
+  its sandbox and belong to it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.paths import jupyter_config_path, jupyter_data_dir
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Type
+from traitlets.utils.importstring import import_item
 
 from ._version import __version__
 from .api.handlers import default_handlers
@@ -37,6 +45,7 @@ from .errors import WorkspacePermsError
 from .identity.provider import WorkspaceIdentityProvider
 from .kernel.audit import ExecutionAuditor, register_execution_schema
 from .kernel.connection import RevocationWatcher, WorkspaceKernelConnection
+from .sandbox import SandboxedKernelManager
 from .server.authz.authorizer import WorkspaceAuthorizer
 from .server.config import WorkspaceConfigManager
 from .server.contents import WorkspaceContentsManager
@@ -44,8 +53,10 @@ from .server.events import default_handlers as event_handlers
 from .server.gates import install as install_gates
 from .server.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .server.resolver import default_handlers as resolver_handlers
+from .server.terminals import WorkspaceTerminalManager
 from .store import PolicyStore
 from .store.database import redact, sqlite_path
+from .store.integrations import Integrations
 
 
 class WorkspacePermsExtension(ExtensionApp):
@@ -108,6 +119,13 @@ class WorkspacePermsExtension(ExtensionApp):
         the operator's sections with each user's own writes on top, so no user's
         values reach another.""",
     )
+    integrations_class = Type(
+        default_value=Integrations,
+        klass=Integrations,
+        config=True,
+        help="""Integrations: a workspace's named secrets for kernels (default
+        Integrations; values encrypted with ``c.Integrations.key_file``).""",
+    )
     auditor_class = Type(
         default_value=ExecutionAuditor,
         klass=ExecutionAuditor,
@@ -130,9 +148,22 @@ class WorkspacePermsExtension(ExtensionApp):
     terminals_enabled = Bool(
         False,
         config=True,
-        help="""Whether terminals are available (default False). When on, only server
-        admins (``WorkspaceAuthorizer.server_admins``) may open them: a terminal is a
-        shell as the server's user, which reads every workspace.""",
+        help="""Whether terminals are available (default False). When on, users with
+        ``project:write`` (Editors and Admins) open terminals from a project's folder
+        (``POST /api/terminals`` with ``{"cwd": "<workspace>/<project>"}``): the shell
+        runs in that project's kernel sandbox and the terminal belongs to that project.
+        Only server admins (``WorkspaceAuthorizer.server_admins``) open a shell
+        elsewhere, or any terminal while the sandbox does not confine: such a shell
+        runs as the server's user and reads every workspace.""",
+    )
+    terminal_manager_class = Type(
+        default_value=WorkspaceTerminalManager,
+        klass=WorkspaceTerminalManager,
+        config=True,
+        help="""Terminal manager installed into jupyter_server_terminals when terminals
+        are enabled (default WorkspaceTerminalManager: opens a project's terminals in
+        its kernel sandbox, binds each to its project, lists them per user). It
+        replaces ``TerminalsExtensionApp.terminal_manager_class``.""",
     )
     allow_workspace_creation = Bool(
         False,
@@ -154,6 +185,7 @@ class WorkspacePermsExtension(ExtensionApp):
     )
 
     store: PolicyStore | None = None
+    integrations: Integrations | None = None
     auditor: ExecutionAuditor | None = None
     _refresher: PeriodicCallback | None = None
     _revocations: RevocationWatcher | None = None
@@ -169,11 +201,25 @@ class WorkspacePermsExtension(ExtensionApp):
         serverapp.config_manager_class = self.config_manager_class
         serverapp.kernel_websocket_connection_class = self.kernel_websocket_connection_class
         serverapp.allow_unauthenticated_access = False
-        if not self.terminals_enabled:
+        if self.terminals_enabled:
+            self._install_terminal_manager(serverapp)
+        else:
             serverapp.terminals_enabled = False
         # JupyterLab links after us (alphabetical order) and reads this from the server's
         # config: its extension manager then lists extensions but cannot pip-install.
         serverapp.config.LabApp.extension_manager = "readonly"
+
+    def _install_terminal_manager(self, serverapp: Any) -> None:
+        """Make jupyter_server_terminals build our terminal manager.
+
+        It links before us (alphabetical order) and reads its class when it loads, so
+        its app is told directly; its config covers an app that links later.
+        """
+        serverapp.config.TerminalsExtensionApp.terminal_manager_class = self.terminal_manager_class
+        point = serverapp.extension_manager.extension_points.get("jupyter_server_terminals")
+        terminals_app = getattr(point, "app", None)
+        if terminals_app is not None:
+            terminals_app.terminal_manager_class = self.terminal_manager_class
 
     def initialize_settings(self) -> None:
         """Open the store (or stop the server) and hand it to the identity provider."""
@@ -184,6 +230,11 @@ class WorkspacePermsExtension(ExtensionApp):
             self._refuse_replaced_parts()
             self._refuse_db_inside_root()
             store.open()
+            self.integrations = self.integrations_class(parent=self, store=store)
+            self._refuse_inside_root(
+                self.integrations.key_file, "the integration key", "c.Integrations.key_file"
+            )
+            self.integrations.check_key()
         except WorkspacePermsError as e:
             self.log.critical("jupyter-workspace-perms cannot start: %s", e.message)
             serverapp.exit(1)
@@ -193,12 +244,14 @@ class WorkspacePermsExtension(ExtensionApp):
             identity_provider.hide_server_token()
         serverapp.web_app.settings["token"] = ""  # what Notebook 7 puts in its pages
         self.settings["workspace_perms_store"] = store
+        self.settings["workspace_perms_integrations"] = self.integrations
         self.settings["workspace_perms_allow_workspace_creation"] = self.allow_workspace_creation
         self.log.info(
             "workspace policy version %s loaded from %s",
             store.snapshot.version,
             redact(store.db_url),
         )
+        self._start_sandbox(store)
         self._start_auditor(store)
         self._start_refresher(store)
         self._revocations = RevocationWatcher(self.kernel_websocket_connection_class)
@@ -233,12 +286,62 @@ class WorkspacePermsExtension(ExtensionApp):
         ):
             name = getattr(connection, "__name__", repr(connection))
             replaced.append(f"ServerApp.kernel_websocket_connection_class = {name}")
+        kernel_manager = serverapp.kernel_manager
+        if isinstance(kernel_manager, WorkspaceKernelManager):
+            # each kernel's own manager, which gives it the sandboxed provisioner
+            chosen = import_item(kernel_manager.kernel_manager_class)
+            if not (isinstance(chosen, type) and issubclass(chosen, SandboxedKernelManager)):
+                replaced.append(f"WorkspaceKernelManager.kernel_manager_class = {chosen.__name__}")
+        terminals = serverapp.web_app.settings.get("terminal_manager")
+        if terminals is not None and not isinstance(terminals, self.terminal_manager_class):
+            replaced.append(
+                f"TerminalsExtensionApp.terminal_manager_class = {type(terminals).__name__}"
+            )
         if replaced:
             raise WorkspacePermsError(
                 "other configuration replaced parts that enforce workspace permissions ("
                 + "; ".join(replaced)
                 + "): remove those settings, or set the classes on WorkspacePermsExtension "
                 "(e.g. c.WorkspacePermsExtension.contents_manager_class) with subclasses of ours"
+            )
+
+    def _start_sandbox(self, store: PolicyStore) -> None:
+        """Tell the kernel sandbox what the server keeps secret, and run its self-test."""
+        serverapp = self.serverapp
+        assert serverapp is not None
+        kernel_manager = serverapp.kernel_manager
+        if not isinstance(kernel_manager, WorkspaceKernelManager):
+            return
+        sandbox = kernel_manager.sandbox
+        secret = [
+            serverapp.runtime_dir,
+            kernel_manager.connection_dir,
+            jupyter_data_dir(),
+            serverapp.config_dir,
+            *jupyter_config_path(),
+            os.path.dirname(serverapp.cookie_secret_file),
+            sandbox.environment.homes_dir,  # other projects' homes
+        ]
+        if self.integrations is not None:
+            key = Path(self.integrations.key_file).resolve()
+            # its folder when it is one of its own: a key made later is hidden too
+            secret.append(str(key.parent) if len(key.parent.parts) > 3 else str(key))
+        database = sqlite_path(store.db_url)
+        if database is not None:
+            folder = database.resolve().parent
+            if len(folder.parts) > 3:  # a folder of its own, deeper than /var/lib
+                secret.append(str(folder))
+            else:  # a system folder: hide the database's files only
+                secret.extend(f"{database}{end}" for end in ("", "-wal", "-shm", "-journal"))
+        sandbox.start(secret, serverapp.runtime_dir)
+
+    def _refuse_inside_root(self, path: str, what: str, setting: str) -> None:
+        assert self.serverapp is not None
+        root = Path(self.serverapp.root_dir).resolve()
+        if Path(path).resolve().is_relative_to(root):
+            raise WorkspacePermsError(
+                f"{what} {path} is inside root_dir {root}, where file routes and kernels "
+                f"could reach it: set {setting} to a path outside root_dir"
             )
 
     def _refuse_db_inside_root(self) -> None:
@@ -315,7 +418,11 @@ class WorkspacePermsExtension(ExtensionApp):
             await asyncio.get_running_loop().run_in_executor(None, self.store.refresh)
 
     async def stop_extension(self) -> None:
-        """Stop polling, write the queued execution records, close database connections."""
+        """Stop polling, write the queued execution records, close database connections,
+        remove the kernel sandbox's filter file."""
+        kernel_manager = getattr(self.serverapp, "kernel_manager", None)
+        if isinstance(kernel_manager, WorkspaceKernelManager):
+            kernel_manager.sandbox.stop()
         if self._refresher is not None:
             self._refresher.stop()
         if self._revocations is not None:

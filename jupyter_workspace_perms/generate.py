@@ -85,6 +85,7 @@ def config_markdown() -> str:
     from .extension import WorkspacePermsExtension
     from .identity.provider import WorkspaceIdentityProvider
     from .kernel.audit import ExecutionAuditor
+    from .sandbox import KernelEnvironment, KernelSandbox
     from .server.authz.authorizer import WorkspaceAuthorizer
     from .server.contents import WorkspaceContentsManager
     from .server.kernels import WorkspaceKernelManager
@@ -98,6 +99,8 @@ def config_markdown() -> str:
         WorkspaceAuthorizer,
         WorkspaceContentsManager,
         WorkspaceKernelManager,
+        KernelSandbox,
+        KernelEnvironment,
         ExecutionAuditor,
     ):
         parts.append(f"\n## `{cls.__name__}`\n")

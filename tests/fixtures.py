@@ -90,7 +90,7 @@ def http(wsp_world: World, http_server_client: Any, jp_base_url: str) -> Http:
 BASE_URLS = {"base": "/a%40b/", "binder": "/binder/jupyter/user/test/"}
 BEHIND_BINDER = BASE_URLS["binder"]
 #: The test folders whose servers run under every base URL of :data:`BASE_URLS`.
-EVERY_BASE_URL = ("api", "identity", "server", "kernel")
+EVERY_BASE_URL = ("api", "identity", "server", "kernel", "sandbox")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

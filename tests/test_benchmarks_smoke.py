@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -173,6 +174,51 @@ def test_kernel_hook_filter_and_round_trip_quick_run_reports(tmp_path: Path) -> 
     rounds = sections["round_trip"]["data"]["sides"]
     assert {key: len(r) for key, r in rounds.items()} == {"hook": 2, "no_hook": 2, "stock": 2}
     assert all(len(r["ms"]) == 20 for side in rounds.values() for r in side)
+
+
+@pytest.mark.server
+def test_sandbox_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """Two servers, the kernel sandbox required in one and off in the other: the checks find
+    only the sandboxed kernel confined, and the report has every figure and both targets."""
+    if shutil.which("bwrap") is None:
+        missing("bubblewrap is not installed (apt-get install bubblewrap)")
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/sandbox.py", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(ln.startswith("| side | starts | median ms | p90 ms |") for ln in lines)
+    assert any(ln.startswith("| side | round trips | median ms | p99 ms |") for ln in lines)
+    for side in ("sandboxed (bubblewrap, ipc)", "plain (mode off, tcp)"):
+        assert any(ln.startswith(f"| {side} | 2 |") for ln in lines), done.stdout
+        assert any(ln.startswith(f"| {side} | 40 |") for ln in lines), done.stdout
+    for target in ("kernel start sandboxed/plain", "execute round trip sandboxed/plain"):
+        line = next((ln for ln in lines if f"TARGET {target}" in ln), None)
+        assert line is not None, f"missing {target!r} in:\n{done.stdout}"
+        assert "PASS" in line or "FAIL" in line, line
+    assert "INFO sandboxed: transport ipc" in done.stdout
+    assert "INFO plain: transport tcp" in done.stdout
+    assert "load average" in done.stdout
+    results = json.loads(out.read_text())
+    figures = results["figures"]
+    for side in ("sandboxed", "plain"):
+        assert figures["start_ms"][side]["starts"] == 2
+        assert figures["start_ms"][side]["median"] > 0
+        assert figures["round_trip_ms"][side]["trips"] == 40
+        assert 0 < figures["round_trip_ms"][side]["median"] <= figures["round_trip_ms"][side]["p99"]
+        assert len(results["starts"][side]) == 2
+        assert len(results["round_trips_ms"][side]) == 40
+    assert figures["start_ms"]["ratio"] > 0 and figures["round_trip_ms"]["ratio"] > 0
+    assert [t["name"].split(" ≤ ")[0] for t in results["targets"]] == [
+        "kernel start sandboxed/plain",
+        "execute round trip sandboxed/plain",
+    ]
+    assert all(t["status"] in ("PASS", "FAIL") for t in results["targets"])
 
 
 @pytest.mark.server

@@ -68,6 +68,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "policy notebook",  # pure rules: the permission table and decisions; notebook rules
         "paths store",  # the one path canonicalizer; the database and its snapshot
         "identity",  # who is asking
+        "sandbox",  # kernel confinement: what a kernel sees (knows no policy)
         "server kernel",  # Jupyter's own routes; the kernel websocket hook
         "api demo",  # the REST API; the demo's sample world
         "extension cli",  # what wires it all together: the server extension, the CLI

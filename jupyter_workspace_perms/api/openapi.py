@@ -22,7 +22,10 @@ ERRORS = {
     403: "You may see this, but not do this; `reason` says why.",
     404: "Not found, or not visible to you.",
     409: "Well formed, but against the workspace rules; `reason` names the rule.",
+    413: "Too large: more files or bytes than a copy may hold; nothing was written.",
 }
+# operations that copy files, and so may answer 413
+COPIES = frozenset({"project.duplicate"})
 
 DESCRIPTION = """\
 Team workspaces with roles and per-project access, enforced by the Jupyter server.
@@ -51,6 +54,8 @@ def _error_codes(op: Operation) -> list[int]:
         codes.append(403)  # creation turned off (allow_workspace_creation)
     if op.action == "write":
         codes.append(409)
+    if op.id in COPIES:
+        codes.append(413)
     return sorted(set(codes))
 
 

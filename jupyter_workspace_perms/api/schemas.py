@@ -43,6 +43,8 @@ BOOL: Schema = {"type": "boolean"}
 INT: Schema = {"type": "integer"}
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 ROLE: Schema = {"type": "string", "enum": ROLE_NAMES}
+INTEGRATION_NAME: Schema = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"}
+VARIABLE_VALUE: Schema = {"type": "string", "maxLength": 65536}
 ACCESS: Schema = {"type": "string", "enum": ACCESS_NAMES}
 # where a project role comes from (policy.decisions.RoleResolution.source, when it has a role)
 ROLE_SOURCE: Schema = {"type": "string", "enum": ["membership", "grant", "membership+grant"]}
@@ -183,6 +185,35 @@ SCHEMAS: dict[str, Schema] = {
     "ProjectList": obj({"projects": {"type": "array", "items": ref("ProjectSummary")}}),
     "ProjectPatch": obj({"access": ACCESS}),
     "CollaboratorPut": obj({"role": ROLE}, {"expires_at": nullable(TIMESTAMP)}),
+    "ProjectDuplicate": obj({"to_workspace": SLUG}, {"name": PROJECT_NAME}),
+    # one kind of thing a duplicate did not carry: how many, which paths (at most 100,
+    # relative to the project folder) or a sentence
+    "LeftBehind": obj(
+        {
+            "what": {
+                "type": "string",
+                "enum": [
+                    "collaborators",
+                    "project access",
+                    "hidden files",
+                    "checkpoints",
+                    "environment files",
+                    "symlinks",
+                    "special files",
+                    "integration connections",
+                    "installed packages",
+                ],
+            }
+        },
+        {"count": INT, "paths": {"type": "array", "items": STRING}, "note": STRING},
+    ),
+    "ProjectDuplicated": obj(
+        {
+            "project": ref("Project"),
+            "copied": obj({"files": INT, "folders": INT, "bytes": INT}),
+            "left_behind": {"type": "array", "items": ref("LeftBehind")},
+        }
+    ),
     "WorkspaceList": obj({"workspaces": {"type": "array", "items": ref("WorkspaceSummary")}}),
     "TokenCreate": obj(
         {}, {"note": {"type": "string", "maxLength": 255}, "expires_at": nullable(TIMESTAMP)}
@@ -192,12 +223,78 @@ SCHEMAS: dict[str, Schema] = {
     "TokenList": obj(
         {"tokens": {"type": "array", "items": ref("Token")}, "latest_expiry": TIMESTAMP}
     ),
+    "IntegrationVariable": obj({"name": STRING, "set_by": nullable(STRING), "set_at": TIMESTAMP}),
+    "Integration": obj(
+        {
+            "name": STRING,
+            "created_by": nullable(STRING),
+            "created_at": TIMESTAMP,
+            "variables": {"type": "array", "items": ref("IntegrationVariable")},
+            "projects": {"type": "array", "items": STRING},
+        }
+    ),
+    "IntegrationList": obj({"integrations": {"type": "array", "items": ref("Integration")}}),
+    "IntegrationCreate": obj(
+        {"name": INTEGRATION_NAME},
+        {"variables": {"type": "object", "additionalProperties": VARIABLE_VALUE}},
+    ),
+    "IntegrationPatch": {
+        **obj(
+            {},
+            {
+                "name": INTEGRATION_NAME,
+                "variables": {
+                    "type": "object",
+                    "additionalProperties": nullable(VARIABLE_VALUE),
+                    "minProperties": 1,
+                },
+            },
+        ),
+        "minProperties": 1,
+    },
+    "Connection": obj(
+        {
+            "name": STRING,
+            "variables": {"type": "array", "items": STRING},
+            "connected_by": nullable(STRING),
+            "connected_at": TIMESTAMP,
+        }
+    ),
+    "ConnectionList": obj(
+        {"integrations": {"type": "array", "items": ref("Connection")}, "message": STRING}
+    ),
+    "Connected": obj(
+        {
+            "integration": STRING,
+            "project": STRING,
+            "connected": BOOL,
+            "running_kernels": INT,
+            "message": STRING,
+        }
+    ),
     "Status": obj(
         {
             "version": STRING,
             "policy_version": INT,
             "store": obj({"backend": STRING}, {"db_url": STRING, "schema": nullable(STRING)}),
-            "isolation": obj({"kernels": STRING, "message": STRING}),
+            "isolation": obj(
+                {
+                    "kernels": {"type": "string", "enum": ["bubblewrap", "none"]},
+                    "confined": BOOL,
+                    "mode": {"type": "string", "enum": ["required", "auto", "off"]},
+                    "configured_mode": {
+                        "type": "string",
+                        "enum": ["required", "auto", "off", "default"],
+                    },
+                    "network": {"type": "string", "enum": ["shared", "none"]},
+                    "message": STRING,
+                },
+                {
+                    "self_test": nullable(
+                        obj({"working": BOOL, "detail": STRING, "seconds": {"type": "number"}})
+                    )
+                },
+            ),
             "details": BOOL,
         }
     ),

@@ -12,12 +12,15 @@ and any command with ``--json`` for output meant for scripts.
 
 from __future__ import annotations
 
+import tempfile
+
 from alembic.util import CommandError
 
 from .._version import __version__
 from ..errors import SchemaOutdated
+from ..sandbox import KernelSandbox
 from ..store import database
-from . import commands, users
+from . import commands, integrations, users
 from .base import PROG, Command, Group, Result
 from .demo import Demo, DemoWorld
 
@@ -30,21 +33,28 @@ class Status(Command):
     name = f"{PROG} status"
     description = (
         "Show the policy database: URL (password hidden), schema revision, policy version, "
-        "counts. A database with no schema yet (a new SQLite file, an empty PostgreSQL "
-        "database) is reported as such, with exit status 0, and left as it is: the first "
-        "command that writes (or the server's first start, or upgrade-db) creates the schema. "
-        "An outdated schema exits 1, naming upgrade-db."
+        "counts; and whether kernels would run in the kernel sandbox here (its self-test, "
+        "with this configuration's KernelSandbox settings). A database with no schema yet "
+        "(a new SQLite file, an empty PostgreSQL database) is reported as such, with exit "
+        "status 0, and left as it is: the first command that writes (or the server's first "
+        "start, or upgrade-db) creates the schema. An outdated schema exits 1, naming "
+        "upgrade-db."
     )
     opens_store = False
     writes = False
 
     def run(self) -> Result:
+        sandbox = KernelSandbox(parent=self)
+        with tempfile.TemporaryDirectory(prefix="wsperms-status-") as private:
+            sandbox.start([], private)
+            sandbox.stop()
         answer: Result = {
             "db_url": database.redact(self.store.db_url),
             "schema": None,
             "schema_head": database.head_revision(),
             "policy_version": None,
             "counts": None,
+            "kernel_sandbox": sandbox.status(),
         }
         if not self.schema_exists():
             return answer
@@ -54,7 +64,7 @@ class Status(Command):
         except SchemaOutdated:
             self.partial = {**answer, "schema": database.current_revision(engine)}
             raise
-        return self.store.status()
+        return {**self.store.status(), "kernel_sandbox": answer["kernel_sandbox"]}
 
     def render(self, result: Result) -> str:
         counts = result["counts"] or {}
@@ -67,6 +77,10 @@ class Status(Command):
             ("policy version", "-" if result["counts"] is None else result["policy_version"]),
             *((name.replace("_", " "), count) for name, count in counts.items()),
         ]
+        sandbox = result.get("kernel_sandbox")
+        if sandbox is not None:
+            lines.append(("kernel sandbox", f"{sandbox['kernels']} (mode {sandbox['mode']})"))
+            lines.append(("", sandbox["message"]))
         width = max(len(label) for label, _ in lines)
         return "\n".join(f"{label.ljust(width)}  {value}" for label, value in lines)
 
@@ -158,6 +172,24 @@ class CollaboratorGroup(Group):
     }
 
 
+class IntegrationGroup(Group):
+    """``integration create|set|list|delete|connect|disconnect``."""
+
+    name = f"{PROG} integration"
+    description = (
+        "Manage a workspace's integrations: named secrets (environment variables) that "
+        "kernels of connected projects receive. Values are never printed."
+    )
+    subcommands = {
+        "create": (integrations.IntegrationCreate, "Create an integration with variables."),
+        "set": (integrations.IntegrationSet, "Set or --remove variables of an integration."),
+        "list": (integrations.IntegrationList, "List integrations (never their values)."),
+        "delete": (integrations.IntegrationDelete, "Delete an integration."),
+        "connect": (integrations.IntegrationConnect, "Connect an integration to a project."),
+        "disconnect": (integrations.IntegrationDisconnect, "Disconnect it from a project."),
+    }
+
+
 class TokenGroup(Group):
     """``token create|revoke|list``."""
 
@@ -203,6 +235,7 @@ jupyter workspace-perms status
         "member": (MemberGroup, MemberGroup.description),
         "project": (ProjectGroup, ProjectGroup.description),
         "collaborator": (CollaboratorGroup, CollaboratorGroup.description),
+        "integration": (IntegrationGroup, IntegrationGroup.description),
         "token": (TokenGroup, TokenGroup.description),
         "user": (UserGroup, UserGroup.description),
         "set-owner": (commands.SetOwner, "Transfer ownership of a workspace."),

@@ -185,6 +185,9 @@ class Command(CLIApp):
     """
 
     arguments: ClassVar[tuple[str, ...]] = ()
+    #: The name of the further positional arguments a command takes (e.g. "VARIABLE"),
+    #: if it takes any: they follow the fixed ones, in :attr:`more_args`.
+    more_arguments: ClassVar[str | None] = None
     #: Whether :meth:`start` opens the store (refusing an outdated schema) before :meth:`run`.
     opens_store: ClassVar[bool] = True
     #: Whether the command changes the policy (and so may create the schema of an empty
@@ -208,6 +211,7 @@ class Command(CLIApp):
     }
 
     args: tuple[str, ...] = ()
+    more_args: tuple[str, ...] = ()
     store: PolicyStore
     #: What a refused command could still tell (``status`` of an outdated database).
     partial: Result | None = None
@@ -229,7 +233,8 @@ class Command(CLIApp):
 
     def usage(self) -> str:
         """``jupyter workspace-perms member set SLUG EMAIL ROLE [options]``."""
-        return " ".join([self.name, *self.arguments, "[options]"])
+        more = [f"[{self.more_arguments} ...]"] if self.more_arguments else []
+        return " ".join([self.name, *self.arguments, *more, "[options]"])
 
     def configure(self) -> None:
         """Check the positional arguments, then read config files (the command line wins)."""
@@ -237,10 +242,11 @@ class Command(CLIApp):
         if len(given) < len(self.arguments):
             missing = " ".join(self.arguments[len(given) :])
             raise UsageError(f"missing {missing}: usage: {self.usage()}")
-        if len(given) > len(self.arguments):
+        if len(given) > len(self.arguments) and self.more_arguments is None:
             extra = given[len(self.arguments)]
             raise UsageError(f"unexpected argument '{extra}': usage: {self.usage()}")
-        self.args = tuple(given)
+        self.args = tuple(given[: len(self.arguments)])
+        self.more_args = tuple(given[len(self.arguments) :])
         for name in CONFIG_FILES:
             try:
                 self.load_config_file(name, path=jupyter_config_path())

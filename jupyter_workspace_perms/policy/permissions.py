@@ -130,7 +130,6 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
                 "project:integrations",
                 Role.editor,
                 "Connect and disconnect workspace integrations to the project.",
-                reserved=True,
             ),
             _row(
                 "project:share",
@@ -166,8 +165,8 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "workspace:manage_integrations",
                 Role.admin,
-                "Create, edit and delete the workspace's integrations.",
-                reserved=True,
+                "Create, edit and delete the workspace's integrations (values are "
+                "write-only for everyone).",
             ),
             _row(
                 "workspace:audit",

@@ -32,7 +32,7 @@ from jupyter_server import CallContext
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado import web
-from traitlets import Int
+from traitlets import Int, default
 
 from ..errors import WorkspacePermsError
 from ..identity.provider import WorkspaceUser
@@ -41,6 +41,7 @@ from ..policy import PolicySnapshot
 from ..policy.names import validate_project_name
 from ..store import PolicyStore
 from .authz.access import decide_location, refused
+from .checkpoints import WorkspaceCheckpoints
 from .copies import (
     COPY_ROOT,
     CopyRefused,
@@ -61,13 +62,18 @@ _LISTING: ContextVar[bool] = ContextVar("workspace_perms_listing", default=False
 class WorkspaceContentsManager(AsyncLargeFileManager):
     """Files on disk, shown and kept in step with the workspace policy."""
 
+    @default("checkpoints_class")
+    def _default_checkpoints_class(self) -> type[WorkspaceCheckpoints]:
+        return WorkspaceCheckpoints
+
     max_copy_entries = Int(
         10_000,
         config=True,
         help="""Most files and folders one folder copy (``POST /api/contents`` with a
-        folder's ``copy_from``) may hold, hidden entries and checkpoints not counted. A
-        larger copy is refused with 413 before anything is written; the size limit is
-        ``max_copy_folder_size_mb``.""",
+        folder's ``copy_from``) or one project duplicate (``POST
+        /api/workspace-perms/…/duplicate``) may hold, hidden entries and checkpoints not
+        counted. A larger copy is refused with 413 before anything is written; the size
+        limit is ``max_copy_folder_size_mb``.""",
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -311,7 +317,19 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         name = await self.increment_filename(
             copy_pat.sub(".", source.rpartition("/")[2]), into, insert="-Copy"
         )
-        rules = CopyRules(
+        work = (os_source, self._get_os_path(into), name, self.copy_rules(), source)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, copy_folder, *work)
+        except CopyRefused as e:
+            raise web.HTTPError(e.status, e.message, reason=e.reason) from None
+        new_path = f"{into}/{name}".strip("/")
+        self.emit(data={"action": "copy", "path": new_path, "source_path": from_path})
+        model: dict[str, Any] = await self.get(new_path, content=False)
+        return model
+
+    def copy_rules(self) -> CopyRules:
+        """What a folder copy (and a project's duplicate) takes, and how much of it."""
+        return CopyRules(
             self.max_copy_entries,
             self.max_copy_folder_size_mb * 1024 * 1024,
             f"{type(self).__name__}.max_copy_entries",
@@ -321,15 +339,6 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
                 {".ipynb_checkpoints", str(getattr(self.checkpoints, "checkpoint_dir", ""))}
             ),
         )
-        work = (os_source, self._get_os_path(into), name, rules, source)
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, copy_folder, *work)
-        except CopyRefused as e:
-            raise web.HTTPError(e.status, e.message, reason=e.reason) from None
-        new_path = f"{into}/{name}".strip("/")
-        self.emit(data={"action": "copy", "path": new_path, "source_path": from_path})
-        model: dict[str, Any] = await self.get(new_path, content=False)
-        return model
 
     def _may_copy_folder(
         self, snap: PolicySnapshot, user: WorkspaceUser, source: str, into: str

@@ -35,6 +35,11 @@ Rules:
 - ``/api/resolvePath?kernel=`` is answered by this extension's own handler
   (:mod:`.resolver`), which filters the kernel's answer; should the stock handler
   ever serve the route, the kernel scope is refused;
+- creating a session or a kernel while the kernel sandbox refuses every kernel
+  (``required`` mode, bubblewrap broken) answers 503 ``sandbox_unavailable`` with
+  the sandbox's message: the session handler would turn the kernel manager's
+  refusal into a bare 500; restarting a kernel whose project folder was renamed, moved
+  or deleted answers 409 ``project_moved`` (another project may sit at the old path);
 - ``/metrics`` (jupyter_server's Prometheus counters of every workspace, which
   checks only that someone is signed in) is for server admins; when the operator
   turned ``ServerApp.authenticate_prometheus`` off, it stays open to anyone, as
@@ -118,6 +123,34 @@ async def metrics_for_server_admins(handler: Any, user: WorkspaceUser) -> None:
     await _ask(handler, user, "read", "server")
 
 
+async def kernels_may_start(handler: Any, user: WorkspaceUser) -> None:
+    """A new session or kernel needs a kernel sandbox that lets kernels start."""
+    if handler.request.method != "POST":
+        return
+    sandbox = getattr(handler.settings.get("kernel_manager"), "sandbox", None)
+    refusal = None if sandbox is None else sandbox.refusal()
+    if refusal is not None:
+        raise web.HTTPError(503, refusal, reason="sandbox_unavailable")
+
+
+async def restarts_in_place(handler: Any, user: WorkspaceUser) -> None:
+    """A restart replays the kernel's first start: refuse it, with the reason, once the
+    kernel's project folder moved (the kernel manager's refusal inside the restart would
+    reach the person as a bare 500)."""
+    if handler.request.method != "POST" or handler.path_kwargs.get("action") != "restart":
+        return
+    # the Authorizer first: nobody learns of a kernel they may not use
+    await _ask(handler, user, "execute", "kernels")
+    moved = getattr(handler.settings.get("kernel_manager"), "moved", None)
+    if moved is not None and moved(handler.path_kwargs.get("kernel_id", "")):
+        raise web.HTTPError(
+            409,
+            "this kernel's project was renamed, moved or deleted since the kernel started: "
+            "shut the kernel down and start a new one from the project",
+            reason="project_moved",
+        )
+
+
 def metrics_made_public(handler: Any) -> bool:
     """The operator turned ``ServerApp.authenticate_prometheus`` off: anyone may scrape."""
     return handler.settings.get("authenticate_prometheus", True) is False
@@ -156,6 +189,9 @@ GATES: dict[str, Gate] = {
     "notebook.app.NotebookHandler": reads_its_path,
     "jupyter_server.services.api.handlers.PathResolverHandler": kernel_scope_filtered,
     "jupyter_server.base.handlers.PrometheusMetricsHandler": metrics_for_server_admins,
+    "jupyter_server.services.sessions.handlers.SessionRootHandler": kernels_may_start,
+    "jupyter_server.services.kernels.handlers.MainKernelHandler": kernels_may_start,
+    "jupyter_server.services.kernels.handlers.KernelActionHandler": restarts_in_place,
 }
 # gate -> when its route is open without a workspace identity, as the operator configured
 OPEN_WHEN: dict[Gate, Callable[[Any], bool]] = {

@@ -19,15 +19,24 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_server import CallContext
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.services.sessions.sessionmanager import SessionManager
 from tornado import web
-from traitlets import List, Unicode
+from traitlets import Instance, List, Type, Unicode, default
 
 from ..identity.provider import WorkspaceUser
 from ..paths import Level, PathRefused, locate_in
 from ..policy import PolicySnapshot, check_project, readable_project_ids
+from ..sandbox import (
+    PLACE,
+    KernelPlace,
+    KernelSandbox,
+    SandboxedKernelManager,
+    refuse_foreign_provisioner,
+)
+from .environment import IntegrationEnvironment
 
 EXECUTE = "project:execute"
 
@@ -60,8 +69,8 @@ def request_user_id() -> int | None:
     return user.user_id if isinstance(user, WorkspaceUser) else None
 
 
-def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
-    """The id of the project containing the real folder ``os_path``, if any."""
+def place_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> KernelPlace | None:
+    """The project containing the real folder ``os_path`` (its id and real folder), if any."""
     root = os.path.realpath(root_dir)
     real = os.path.realpath(os_path)
     if real != root and not real.startswith(root + os.sep):
@@ -74,7 +83,15 @@ def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
     if loc.level not in (Level.project, Level.project_file):
         return None
     assert loc.workspace is not None and loc.project is not None
-    return snap.projects_by_name[(snap.workspaces_by_slug[loc.workspace], loc.project)]
+    project_id = snap.projects_by_name[(snap.workspaces_by_slug[loc.workspace], loc.project)]
+    folder = os.path.realpath(os.path.join(root, loc.workspace, loc.project))
+    return KernelPlace(project_id=project_id, project_dir=folder, root_dir=root)
+
+
+def project_at(snap: PolicySnapshot, root_dir: str, os_path: str) -> int | None:
+    """The id of the project containing the real folder ``os_path``, if any."""
+    place = place_at(snap, root_dir, os_path)
+    return None if place is None else place.project_id
 
 
 def without_private(env: Mapping[str, str], patterns: list[str]) -> dict[str, str]:
@@ -88,7 +105,21 @@ def without_private(env: Mapping[str, str], patterns: list[str]) -> dict[str, st
 
 class WorkspaceKernelManager(AsyncMappingKernelManager):
     """Binds each kernel to the project of its working folder, remembers who started
-    it, keeps the server's secrets out of its environment, and lists per user."""
+    it, starts it in the kernel sandbox (:mod:`..sandbox`), keeps the server's secrets
+    out of its environment, and lists per user."""
+
+    sandbox_class = Type(
+        default_value=KernelSandbox,
+        klass=KernelSandbox,
+        config=True,
+        help="""The kernel sandbox (default KernelSandbox: bubblewrap). Its own options
+        live on it, e.g. ``c.KernelSandbox.mode``.""",
+    )
+    sandbox = Instance(KernelSandbox)
+
+    @default("kernel_manager_class")
+    def _default_kernel_manager_class(self) -> str:
+        return f"{SandboxedKernelManager.__module__}.{SandboxedKernelManager.__name__}"
 
     private_environment = List(
         Unicode(),
@@ -109,6 +140,10 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        chosen = "environment_class" in self.config.get("KernelSandbox", {})
+        # the environment hook of this server: a project's integrations (unless configured)
+        hook = {} if chosen else {"environment_class": IntegrationEnvironment}
+        self.sandbox = self.sandbox_class(parent=self, **hook)
         self.bindings: dict[str, int] = {}
         self.starters: dict[str, int] = {}  # kernel id -> id of the user who started it
 
@@ -116,6 +151,30 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
     def _settings(self) -> Any:
         web_app = getattr(self.parent, "web_app", None)
         return {} if web_app is None else web_app.settings
+
+    def current_place(self, project_id: int) -> KernelPlace | None:
+        """Where a project is now (None: deleted), for restarts of its kernels."""
+        store = self._settings.get("workspace_perms_store")
+        project = None if store is None else store.snapshot.projects.get(project_id)
+        if project is None:
+            return None
+        snap = store.snapshot
+        slug = snap.workspaces[project.workspace_id].slug
+        root = os.path.realpath(self.root_dir)
+        folder = os.path.realpath(os.path.join(root, slug, project.name))
+        return KernelPlace(project_id=project_id, project_dir=folder, root_dir=root)
+
+    def moved(self, kernel_id: str) -> bool:
+        """Whether a running kernel's project is no longer where the kernel started (a
+        restart would then be refused: see the provisioner)."""
+        project_id = self.bindings.get(kernel_id)
+        if project_id is None or kernel_id not in self:
+            return False
+        started = getattr(self.get_kernel(kernel_id), "_launch_args", {}).get(PLACE)
+        now = self.current_place(project_id)
+        return isinstance(started, KernelPlace) and (
+            now is None or now.project_dir != started.project_dir
+        )
 
     def project_of(self, kernel_id: str) -> int | None:
         """The project a running kernel is bound to."""
@@ -137,14 +196,27 @@ class WorkspaceKernelManager(AsyncMappingKernelManager):
             raise web.HTTPError(404, "no such kernel", reason="not_found")
         store = self._settings.get("workspace_perms_store")
         cwd = self.cwd_for_path(path or "")
-        project_id = None if store is None else project_at(store.snapshot, self.root_dir, cwd)
-        if project_id is None:
+        place = None if store is None else place_at(store.snapshot, self.root_dir, cwd)
+        if place is None:
             raise web.HTTPError(
                 403, "kernels start only inside a project folder", reason="outside_projects"
             )
+        refusal = self.sandbox.refusal()
+        if refusal is not None:
+            raise web.HTTPError(503, refusal, reason="sandbox_unavailable")
+        name = kwargs.get("kernel_name") or self.default_kernel_name
+        try:
+            spec = self.kernel_spec_manager.get_kernel_spec(name)  # type: ignore[union-attr]
+        except NoSuchKernel:
+            # before anything starts: a failed start would leave its id behind
+            raise web.HTTPError(
+                404, f"no kernel named {name!r} on this server", reason="no_such_kernel"
+            ) from None
+        refuse_foreign_provisioner(name, spec)
         kwargs["env"] = without_private(kwargs.get("env") or os.environ, self.private_environment)
+        kwargs[PLACE] = place
         new_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
-        self.bindings[new_id] = project_id
+        self.bindings[new_id] = place.project_id
         starter = request_user_id()
         if starter is not None:
             self.starters[new_id] = starter

@@ -70,6 +70,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+    # errors and logs never show a statement's parameters (tokens' hashes, encrypted values)
+    kwargs.setdefault("hide_parameters", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

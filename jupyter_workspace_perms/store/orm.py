@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -169,6 +170,56 @@ class Token(Base):
     )
 
 
+class Integration(Base):
+    """A workspace's named bundle of secrets (environment variables for kernels).
+
+    ``*_by`` columns name who did it as the audit log does: a username, or
+    ``cli:<OS user>`` for the operator's command line.
+    """
+
+    __tablename__ = "integrations"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(63))
+    created_by: Mapped[str] = mapped_column(
+        String(255), default=""
+    )  # who: a username or cli:<user>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IntegrationVariable(Base):
+    """One variable of an integration; its value only ever encrypted (Fernet)."""
+
+    __tablename__ = "integration_variables"
+
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(255), default="")
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectIntegration(Base):
+    """An integration connected to a project: its kernels receive the variables."""
+
+    __tablename__ = "project_integrations"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    integration_id: Mapped[int] = mapped_column(
+        ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    connected_by: Mapped[str] = mapped_column(
+        String(255), default=""
+    )  # who: a username or cli:<user>
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEvent(Base):
     """One policy change or one kernel execution request: who, what, when."""
 
@@ -191,3 +242,6 @@ class PolicyVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the highest project id ever given: ids are never reused (SQLite would reuse the
+    # highest after a delete), since kernels, their homes and connections follow the id
+    last_project_id: Mapped[int] = mapped_column(BigInteger, default=0)

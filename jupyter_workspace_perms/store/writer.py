@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -233,9 +233,15 @@ class PolicyWriter:
     # -- projects and collaborators ----------------------------------------------------
 
     def create_project(
-        self, slug: str, name: str, access: str = "full", creator: str | None = None
+        self,
+        slug: str,
+        name: str,
+        access: str = "full",
+        creator: str | None = None,
+        duplicate_of: str | None = None,
     ) -> orm.Project:
-        """A new project; its creator (if named) becomes its project admin."""
+        """A new project; its creator (if named) becomes its project admin; a duplicate
+        names its source (``ws/project``) in the audit event."""
         name = _checked(validate_project_name, name)
         level = parse_access(access)
         workspace = self.workspace(slug)
@@ -248,6 +254,7 @@ class PolicyWriter:
             raise Conflict(f"project {name!r} already exists in {slug!r}", "exists")
         creator_user = self.user(creator) if creator else None
         project = orm.Project(
+            id=self._new_project_id(),
             workspace_id=workspace.id,
             name=name,
             access=level.value,
@@ -263,9 +270,22 @@ class PolicyWriter:
             "project.create",
             workspace.id,
             f"{slug}/{name}",
-            {"access": level.value, "creator": creator},
+            {
+                "access": level.value,
+                "creator": creator,
+                **({"duplicate_of": duplicate_of} if duplicate_of else {}),
+            },
         )
         return project
+
+    def _new_project_id(self) -> int:
+        """An id no project ever had (the version row is locked until the commit)."""
+        row = self.session.scalars(
+            select(orm.PolicyVersion).where(orm.PolicyVersion.id == 1).with_for_update()
+        ).one()
+        highest = self.session.scalar(select(func.max(orm.Project.id))) or 0
+        row.last_project_id = max(row.last_project_id or 0, highest) + 1
+        return int(row.last_project_id)
 
     def rename_project(self, slug: str, name: str, new_name: str) -> orm.Project:
         """Follow a project folder's rename: grants and settings stay with the project."""

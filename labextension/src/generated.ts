@@ -33,14 +33,14 @@ export const PERMISSIONS: readonly IPermissionDef[] = [
   { name: "project:comment", scope: "project", minRole: "viewer", description: "Post, edit and delete own comments; request access.", settingGrants: {}, reserved: true },
   { name: "project:execute", scope: "project", minRole: "contributor", description: "Start kernels; restart and interrupt the project's kernels; shut down kernels they started; run saved cells; change inputs; save outputs.", settingGrants: {"viewers_can_execute": "viewer"}, reserved: false },
   { name: "project:write", scope: "project", minRole: "editor", description: "Create, edit, rename and delete files; run any code; shut down any kernel of the project; terminals when enabled.", settingGrants: {}, reserved: false },
-  { name: "project:integrations", scope: "project", minRole: "editor", description: "Connect and disconnect workspace integrations to the project.", settingGrants: {}, reserved: true },
+  { name: "project:integrations", scope: "project", minRole: "editor", description: "Connect and disconnect workspace integrations to the project.", settingGrants: {}, reserved: false },
   { name: "project:share", scope: "project", minRole: "admin", description: "Change project access, manage collaborators.", settingGrants: {}, reserved: false },
   { name: "workspace:read", scope: "workspace", minRole: "viewer", description: "List the workspace's visible projects and its members.", settingGrants: {}, reserved: false },
   { name: "workspace:create_project", scope: "workspace", minRole: "editor", description: "Create projects, including private ones, and make a project private.", settingGrants: {}, reserved: false },
   { name: "workspace:edit_files", scope: "workspace", minRole: "admin", description: "Create, edit, rename and delete files directly in the workspace folder (outside any project).", settingGrants: {}, reserved: false },
   { name: "workspace:manage_members", scope: "workspace", minRole: "admin", description: "Add, remove and change the role of members (never above one's own role).", settingGrants: {}, reserved: false },
   { name: "workspace:manage_settings", scope: "workspace", minRole: "admin", description: "Domain invites, enforced SSO provider, viewers_can_execute.", settingGrants: {}, reserved: false },
-  { name: "workspace:manage_integrations", scope: "workspace", minRole: "admin", description: "Create, edit and delete the workspace's integrations.", settingGrants: {}, reserved: true },
+  { name: "workspace:manage_integrations", scope: "workspace", minRole: "admin", description: "Create, edit and delete the workspace's integrations (values are write-only for everyone).", settingGrants: {}, reserved: false },
   { name: "workspace:audit", scope: "workspace", minRole: "admin", description: "See the names and creators of private projects (never their files).", settingGrants: {}, reserved: false },
 ];
 

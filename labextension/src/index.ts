@@ -7,8 +7,13 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { corePlugins } from './core';
+import { duplicatePlugins } from './duplicate';
 import { settingsPlugins } from './settings';
 
-const plugins: JupyterFrontEndPlugin<any>[] = [...corePlugins, ...settingsPlugins];
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  ...corePlugins,
+  ...settingsPlugins,
+  ...duplicatePlugins
+];
 
 export default plugins;

@@ -252,6 +252,7 @@ PARAMS: dict[str, st.SearchStrategy[str]] = {
     "ws": mostly(st.sampled_from(["acme", "acme", "nope"]), HOSTILE_TEXT),
     "project": mostly(st.sampled_from([*PROJECTS, "nope"]), HOSTILE_TEXT),
     "user": mostly(st.sampled_from(EMAILS), st.one_of(st.emails(), HOSTILE_TEXT)),
+    "integration": mostly(st.sampled_from(["dwh", "nope"]), HOSTILE_TEXT),
     # requests() adds the spare tokens' ids and never sends the personas' own
     "token_id": st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str), HOSTILE_TEXT),
 }

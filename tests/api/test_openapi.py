@@ -304,6 +304,64 @@ CASES: dict[str, list[Case]] = {
         Case("outsider", {**PUBLIC, "user": "ed@acme.test"}, status=404),
         Case(None, {**PUBLIC, "user": "ed@acme.test"}, status=401),
     ],
+    "project.duplicate": [
+        Case("editor", PUBLIC, {"to_workspace": "acme"}, status=201),
+        Case("guest", PUBLIC, {"to_workspace": "gmail"}, status=404),
+        Case("viewer", PUBLIC, {"to_workspace": "acme"}, status=403),
+        Case("viewer", {**ACME, "project": "private"}, {"to_workspace": "acme"}, status=404),
+        Case("editor", PUBLIC, {"to_workspace": "acme", "name": "locked"}, status=409),
+        Case("editor", PUBLIC, {"to_workspace": "acme", "name": ".hidden"}, status=400),
+        Case("editor", PUBLIC, {"name": "copy"}, status=400),
+        Case(None, PUBLIC, {"to_workspace": "acme"}, status=401),
+    ],
+    "integrations.list": [
+        Case("viewer", ACME),
+        Case("guest", ACME, status=403),
+        Case("outsider", ACME, status=404),
+        Case(None, ACME, status=401),
+    ],
+    "integrations.create": [
+        Case("admin", ACME, {"name": "crm", "variables": {"API_KEY": "k"}}, status=201),
+        Case("admin", ACME, {"name": "dwh"}, status=409),
+        Case("admin", ACME, {"name": "x", "variables": {"HOME": "/"}}, status=400),
+        Case("admin", ACME, {"name": "bad name"}, status=400),
+        Case("editor", ACME, {"name": "crm2"}, status=403),
+        Case("outsider", ACME, {"name": "crm3"}, status=404),
+        Case(None, ACME, {"name": "crm4"}, status=401),
+    ],
+    "integration.patch": [
+        Case("admin", {**ACME, "integration": "dwh"}, {"variables": {"DB_USER": "u"}}),
+        Case("admin", {**ACME, "integration": "dwh"}, {"name": "warehouse"}),
+        Case("admin", {**ACME, "integration": "dwh"}, {"name": "again"}, status=404),
+        Case("admin", {**ACME, "integration": "warehouse"}, {}, status=400),
+        Case("viewer", {**ACME, "integration": "warehouse"}, {"name": "v"}, status=403),
+        Case(None, {**ACME, "integration": "warehouse"}, {"name": "v"}, status=401),
+    ],
+    "integration.delete": [
+        Case("editor", {**ACME, "integration": "dwh"}, status=403),
+        Case("admin", {**ACME, "integration": "dwh"}, status=204),
+        Case("admin", {**ACME, "integration": "dwh"}, status=404),
+        Case(None, {**ACME, "integration": "dwh"}, status=401),
+    ],
+    "project_integrations.list": [
+        Case("guest", PUBLIC),
+        Case("viewer", {**ACME, "project": "private"}, status=404),
+        Case(None, PUBLIC, status=401),
+    ],
+    "project_integration.put": [
+        Case("editor", {**PUBLIC, "integration": "dwh"}),
+        Case("editor", {**PUBLIC, "integration": "dwh"}),  # again: still connected
+        Case("editor", {**PUBLIC, "integration": "nope"}, status=404),
+        Case("contributor", {**PUBLIC, "integration": "dwh"}, status=403),
+        Case("outsider", {**PUBLIC, "integration": "dwh"}, status=404),
+        Case(None, {**PUBLIC, "integration": "dwh"}, status=401),
+    ],
+    "project_integration.delete": [
+        Case("editor", {**PUBLIC, "integration": "dwh"}),
+        Case("editor", {**PUBLIC, "integration": "dwh"}, status=404),  # not connected now
+        Case("viewer", {**PUBLIC, "integration": "dwh"}, status=403),
+        Case(None, {**PUBLIC, "integration": "dwh"}, status=401),
+    ],
     "tokens.list": [Case("admin"), Case("outsider"), Case(None, status=401)],
     "tokens.create": [
         Case("viewer", body={}, status=201),
@@ -360,6 +418,11 @@ def spec_world(wsp_world: Any, jp_serverapp: Any) -> dict[str, str]:
     with store.write("test") as w:
         wsp_world.tokens["newcomer"] = w.create_token(NEWCOMER)[1]
         wsp_world.tokens["freemail"] = w.create_token(FREEMAIL)[1]
+    integrations = jp_serverapp.web_app.settings["workspace_perms_integrations"]
+    acme = store.snapshot.workspaces_by_slug["acme"]
+    integrations.create(acme, "dwh", {"DB_PASSWORD": "secret"}, "ada@acme.test")
+    public = store.snapshot.projects_by_name[(acme, "public")]
+    integrations.connect(acme, public, "dwh", "ed@acme.test")
     return {"spare": str(spare_id)}
 
 

@@ -135,10 +135,13 @@ async def test_status_shows_store_details_only_to_workspace_admins(api: Api) -> 
     for who in ("editor", "viewer", "guest", "outsider"):
         status = await api.ok(who, "GET", "status")
         assert (status["details"], status["store"]) == (False, {"backend": "sqlite"}), who
-        assert status["version"] and status["isolation"]["kernels"] == "none", who
+        assert status["version"] and status["isolation"]["kernels"] == "bubblewrap", who
+        assert "self_test" not in status["isolation"], who  # its details are the Admins'
         assert status["policy_version"] == api.version(), who
     admin = await api.ok("admin", "GET", "status")
     assert admin["details"] is True
     assert admin["store"]["db_url"] == api.store.status()["db_url"]
     assert admin["store"]["schema"] == api.store.status()["schema"]
-    assert "not sandboxed" in admin["isolation"]["message"]
+    assert admin["isolation"]["mode"] == "required"
+    assert admin["isolation"]["self_test"]["working"] is True
+    assert "bubblewrap sandbox" in admin["isolation"]["message"]

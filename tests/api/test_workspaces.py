@@ -120,9 +120,16 @@ async def test_route_refuses_malformed_bodies(api: Api, case: BodyCase) -> None:
 
 
 def test_every_operation_has_a_refusal_case() -> None:
-    from tests.api import test_members, test_projects, test_tokens
+    from tests.api import (
+        test_duplicate,
+        test_integrations,
+        test_members,
+        test_projects,
+        test_tokens,
+    )
 
     tables = [ROUTES, test_members.ROUTES, test_projects.ROUTES, test_tokens.ROUTES]
+    tables += [test_duplicate.ROUTES, test_integrations.ROUTES]
     covered = {param.values[0].op for table in tables for param in table}
     assert covered == {op.id for op in OPERATIONS}
 

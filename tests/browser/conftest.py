@@ -79,8 +79,9 @@ class Lab:
 
 
 @contextmanager
-def running_lab(home: Path) -> Iterator[Lab]:
-    """``jupyter lab`` with the extension on a new demo world under ``home``."""
+def running_lab(home: Path, *extra: str) -> Iterator[Lab]:
+    """``jupyter lab`` with the extension on a new demo world under ``home`` (``extra``:
+    more command-line options)."""
     root = home / "root"
     root.mkdir(parents=True)
     db_url = f"sqlite:///{home / 'policy.sqlite'}"
@@ -106,6 +107,7 @@ def running_lab(home: Path) -> Iterator[Lab]:
             "--LabApp.expose_app_in_browser=True",
             "--JupyterNotebookApp.expose_app_in_browser=True",
             "--PolicyStore.refresh_interval=0.1",
+            *extra,
         ],
     )
     with started(args, env, log=home / "lab.log") as running:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_workspace_perms.demo.world import python_notebook
-from tests.browser.conftest import Lab, Page, SignIn, allow_errors
+from tests.browser.conftest import Lab, Page, SignIn, allow_errors, running_lab
 
 Shot = Callable[[Page, str], Path]
 LOAD_MS = 60_000  # a kernel start or a page of requests on a busy two-core machine
@@ -431,3 +431,29 @@ def test_sharing_members_with_the_kernel_is_consent_for_the_workspace_shown(
     expect(run_cell(admin, cells, 3).locator(".jp-OutputArea-output")).to_have_text(
         "[]", timeout=LOAD_MS
     )
+
+
+def test_the_settings_say_whether_kernels_run_in_the_sandbox(
+    lab: Lab, sign_in: SignIn, shot: Shot, tmp_path: Path
+) -> None:
+    vic = sign_in(lab, "viewer")
+    note = open_from_palette(vic).locator(".jp-WorkspacePermsSettings-sandbox")
+    expect(note).to_have_attribute("data-confined", "true")
+    expect(note).to_contain_text("Kernel sandbox on.")
+    expect(note).to_contain_text("each sees only its own project folder")
+    screenshot(shot, vic, "settings-kernel-sandbox-on")
+
+    # bubblewrap broken: kernels still run (auto), and everyone is told what it means
+    with running_lab(
+        tmp_path / "unconfined", "--KernelSandbox.bwrap_path=/nonexistent/bwrap"
+    ) as bare:
+        admin = sign_in(bare, "admin")
+        warning = (
+            open_from_palette(admin).get_by_role("alert").filter(has_text="Kernel sandbox off.")
+        )
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("can read every file the server's OS user can read")
+        expect(warning).to_contain_text("'/nonexistent/bwrap' is not installed")
+        screenshot(shot, admin, "settings-kernel-sandbox-off")
+        status = bare.api("admin", "GET", "status")["isolation"]
+        assert (status["kernels"], status["mode"]) == ("none", "auto")

@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from jupyter_workspace_perms.policy import ProjectAccess, Role
 from jupyter_workspace_perms.store import PolicyStore, database, orm
 from jupyter_workspace_perms.store.tokens import hash_token
 from jupyter_workspace_perms.timestamps import parse_expiry
+from tests.helpers.missing import missing
 
 MODULE = "jupyter_workspace_perms.cli.app"
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@other.org"
@@ -510,11 +512,33 @@ def test_set_owner_transfers_ownership(cli: CLI, world: PolicyStore) -> None:
 
 def test_status_redacts_the_url_and_counts_rows(cli: CLI, world: PolicyStore) -> None:
     status = cli("status --json").json()
+    sandbox = status.pop("kernel_sandbox")
     assert status == world.status()
     assert status["schema"] == status["schema_head"] == database.head_revision()
     assert status["counts"]["workspaces"] == 1
     text = cli("status").out
     assert f"schema          {status['schema']} (head {status['schema_head']})" in text
+    assert f"kernel sandbox  {sandbox['kernels']} (mode {sandbox['mode']})" in text
+
+
+def test_status_runs_the_kernel_sandbox_self_test(cli: CLI, world: PolicyStore) -> None:
+    if shutil.which("bwrap") is None:
+        missing("bubblewrap is not installed (Debian: apt-get install bubblewrap)")
+    working = cli("status --json").json()["kernel_sandbox"]
+    assert (working["kernels"], working["mode"], working["self_test"]["working"]) == (
+        "bubblewrap",
+        "required",
+        True,
+    )
+    broken = cli("status --json --KernelSandbox.bwrap_path=/nonexistent/bwrap").json()
+    sandbox = broken["kernel_sandbox"]
+    assert (sandbox["kernels"], sandbox["mode"], sandbox["confined"]) == ("none", "auto", False)
+    assert "NOT sandboxed" in sandbox["message"] and "not installed" in sandbox["message"]
+    refusing = cli(
+        "status --KernelSandbox.bwrap_path=/nonexistent/bwrap --KernelSandbox.mode=required"
+    ).out
+    assert "kernel sandbox  none (mode required)" in refusing
+    assert "Kernels cannot start" in refusing
 
 
 def test_upgrade_db_on_a_fresh_file_reaches_head(cli: CLI, tmp_path: Path) -> None:

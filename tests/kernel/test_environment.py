@@ -1,6 +1,7 @@
 """Kernels never receive the server's secrets: the policy database URL, the proxy secret,
 the server's token. Anyone who runs code in a kernel reads its environment, and with the
-database URL could rewrite the policy itself.
+database URL could rewrite the policy itself. Kernels get only the allowed variables
+(``KernelEnvironment.allowed``): an ordinary variable of the server does not pass either.
 
 A real server and real kernels, started by an Editor through ``POST /api/sessions``; the
 kernel reports its own environment over a real websocket, before and after a session
@@ -29,7 +30,7 @@ SECRETS = {
 REPORT = (
     "import json, os\n"
     "print(json.dumps(sorted(k for k in os.environ if k.startswith('WORKSPACE_PERMS')"
-    " or k in ('JUPYTER_TOKEN', 'KEEP_ME'))))"
+    " or k in ('JUPYTER_TOKEN', 'NOT_ALLOWED', 'LC_MEASUREMENT'))))"
 )
 
 
@@ -38,7 +39,8 @@ def secrets_in_the_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The server process holds secrets in its environment (as a deployment would)."""
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("KEEP_ME", "an ordinary variable")
+    monkeypatch.setenv("NOT_ALLOWED", "an ordinary variable no kernel needs")
+    monkeypatch.setenv("LC_MEASUREMENT", "C.UTF-8")  # allowed: LC_*
     yield
 
 
@@ -56,7 +58,7 @@ async def test_kernels_never_see_the_servers_secrets(
     kernel_id = str(session["kernel"]["id"])
     socket = await KernelSocket.open(jp_ws_fetch, wsp_world, "editor", kernel_id, "v1")
     try:
-        assert await seen_by_the_kernel(socket) == ["KEEP_ME"]
+        assert await seen_by_the_kernel(socket) == ["LC_MEASUREMENT"]
     finally:
         socket.close()
 
@@ -67,6 +69,6 @@ async def test_kernels_never_see_the_servers_secrets(
     await http.ok("editor", "POST", f"api/kernels/{kernel_id}/restart")
     socket = await KernelSocket.open(jp_ws_fetch, wsp_world, "editor", kernel_id, "v1")
     try:
-        assert await seen_by_the_kernel(socket) == ["KEEP_ME"]
+        assert await seen_by_the_kernel(socket) == ["LC_MEASUREMENT"]
     finally:
         socket.close()

@@ -399,18 +399,33 @@ ROUTES: dict[str, Enforced | Public] = {
     "terminals/(.*)": Enforced(LOGIN + "; an empty page", anon("terminals/1")),
     "custom/custom.css": Enforced(LOGIN, anon("custom/custom.css")),
     # -- jupyter_server_terminals (on: WorkspacePermsExtension.terminals_enabled) --------
+    # {terminal} is a server admin's shell outside projects: nobody else may know it
     r"terminals/websocket/(\w+)": Enforced(
-        f"{AUTHZ}: server admins",
+        f"{AUTHZ}: project:write on the terminal's project (server admins: every terminal)",
         Probe("editor", "GET", "terminals/websocket/{terminal}", sees=("execute", "terminals")),
     ),
     "api/terminals": Enforced(
-        f"{AUTHZ}: server admins",
-        Probe("editor", "POST", "api/terminals", sees=("write", "terminals"), reason="admins_only"),
-        Probe("admin", "GET", "api/terminals", sees=("read", "terminals")),
+        f"{AUTHZ}: project:write where it opens, confined to that project (a shell outside "
+        "projects: server admins); the listing shows only terminals the user may use",
+        Probe(
+            "viewer",
+            "POST",
+            "api/terminals",
+            body={"cwd": "acme/public"},
+            sees=("write", "terminals"),
+            reason="role_too_low",
+        ),
+        Probe("editor", "POST", "api/terminals", body={"cwd": "acme/public"}),
     ),
     r"api/terminals/(\w+)": Enforced(
-        f"{AUTHZ}: server admins",
-        Probe("editor", "GET", "api/terminals/{terminal}", sees=("read", "terminals")),
+        f"{AUTHZ}: project:write on the terminal's project (server admins: every terminal)",
+        Probe(
+            "editor",
+            "GET",
+            "api/terminals/{terminal}",
+            sees=("read", "terminals"),
+            reason="not_found",
+        ),
         Probe("admin", "GET", "api/terminals/{terminal}", sees=("read", "terminals")),
     ),
     # -- jupyter-lsp ----------------------------------------------------------------------
@@ -485,6 +500,28 @@ ROUTES: dict[str, Enforced | Public] = {
             f"{API}workspaces/acme/projects/public/collaborators/otto@else.test",
             body={"role": "viewer"},
         ),
+    ),
+    f"{API}{WS}/projects/(?P<project>[^/]+)/duplicate": Enforced(
+        OURS,
+        Probe(
+            "viewer",
+            "POST",
+            f"{API}workspaces/acme/projects/public/duplicate",
+            body={"to_workspace": "acme"},
+        ),
+    ),
+    f"{API}{WS}/integrations": Enforced(
+        OURS, Probe("outsider", "GET", f"{API}workspaces/acme/integrations")
+    ),
+    f"{API}{WS}/integrations/(?P<integration>[^/]+)": Enforced(
+        OURS,
+        Probe("editor", "PATCH", f"{API}workspaces/acme/integrations/dwh", body={"name": "x"}),
+    ),
+    f"{API}{WS}/projects/(?P<project>[^/]+)/integrations": Enforced(
+        OURS, Probe("outsider", "GET", f"{API}workspaces/acme/projects/public/integrations")
+    ),
+    f"{API}{WS}/projects/(?P<project>[^/]+)/integrations/(?P<integration>[^/]+)": Enforced(
+        OURS, Probe("viewer", "PUT", f"{API}workspaces/acme/projects/public/integrations/dwh")
     ),
     f"{API}tokens": Enforced(OURS, anon(f"{API}tokens"), Probe("outsider", "GET", f"{API}tokens")),
     f"{API}tokens/(?P<token_id>[^/]+)": Enforced(

@@ -301,3 +301,19 @@ def test_audit_rows_are_appended_without_moving_the_policy_version(store: Policy
     actor, target, details = stored[-1]
     assert (len(actor), len(target)) == (255, 512)
     assert "x = 1" not in str(details)
+
+
+def test_a_deleted_projects_id_is_never_given_again(store: PolicyStore) -> None:
+    """Kernels, kernel homes and integration connections follow a project's id: a new
+    project (in any workspace) must never get the id of a deleted one, which SQLite
+    would reuse when it was the highest."""
+    with store.write("t") as w:
+        w.create_workspace("acme", "ada@acme.test")
+        w.create_workspace("beta", "bob@beta.test")
+        first = w.create_project("acme", "one").id
+        last = w.create_project("acme", "two").id
+    with store.write("t") as w:
+        w.delete_project("acme", "two")
+    with store.write("t") as w:
+        again = w.create_project("beta", "new").id
+    assert first < last < again

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import me, members, projects, status, tokens, workspaces
+from . import duplicate, integrations, me, members, projects, status, tokens, workspaces
 
 default_handlers: list[tuple[str, Any]] = [
     *me.default_handlers,
     *workspaces.default_handlers,
     *members.default_handlers,
     *projects.default_handlers,
+    *duplicate.default_handlers,
+    *integrations.default_handlers,
     *tokens.default_handlers,
     *status.default_handlers,
 ]

@@ -117,6 +117,19 @@ def api(operation_id: str) -> Callable[[F], F]:
     return decorate
 
 
+def _expected(error: Any) -> str:
+    """What the schema wanted, never the value sent: bodies carry secrets (integration
+    values), and this message reaches the answer and the log."""
+    rule, wanted = error.validator, error.validator_value
+    if rule == "additionalProperties" and wanted is False:
+        return "unknown field (" + str(error.message).partition("(")[2].rstrip(")") + ")"
+    if rule == "required":
+        return str(error.message)  # names the missing field, holds no value
+    if rule in ("type", "enum", "const", "format", "pattern", "minLength", "maxLength"):
+        return f"must match {rule} {wanted!r}"
+    return f"does not match the schema ({rule})"
+
+
 class WorkspacePermsHandler(APIHandler):
     """Base of the extension's JSON API handlers."""
 
@@ -184,7 +197,7 @@ class WorkspacePermsHandler(APIHandler):
         error = next(iter(validator.iter_errors(body)), None)
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "body"
-            raise InvalidInput(f"{where}: {error.message}", "invalid_body")
+            raise InvalidInput(f"{where}: {_expected(error)}", "invalid_body")
         return cast(dict[str, Any], body)
 
     # -- writing -----------------------------------------------------------------------
@@ -233,6 +246,6 @@ def route(path: str) -> str:
     from ..operations import BASE_PATH
 
     pattern = BASE_PATH + path.replace(".", r"\.")
-    for name in ("ws", "project", "user", "token_id"):
+    for name in ("ws", "project", "user", "token_id", "integration"):
         pattern = pattern.replace("{" + name + "}", f"(?P<{name}>[^/]+)")
     return pattern

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..._version import __version__
 from ...policy import holds_anywhere
+from ...sandbox import KernelSandbox
 from ...store.database import head_revision, redact, sqlite_path
 from ..openapi import document_yaml
 from .base import Call, WorkspacePermsHandler, api, route
-
-ISOLATION_MESSAGE = (
-    "Kernels are not sandboxed: anyone who can run code (Editors, and Contributors through "
-    "saved cells) can read every file the server's OS user can read, other projects included."
-)
 
 
 class StatusHandler(WorkspacePermsHandler):
@@ -28,15 +26,32 @@ class StatusHandler(WorkspacePermsHandler):
         if details:
             store["db_url"] = redact(url)
             store["schema"] = head_revision()  # the server refuses to run on any other
+        isolation = self.kernel_isolation()
+        if not details:
+            isolation.pop("self_test", None)
         self.write_json(
             {
                 "version": __version__,
                 "policy_version": call.snap.version,
                 "store": store,
-                "isolation": {"kernels": "none", "message": ISOLATION_MESSAGE},
+                "isolation": isolation,
                 "details": details,
             }
         )
+
+    def kernel_isolation(self) -> dict[str, Any]:
+        """The kernel sandbox's verdict (see :mod:`...sandbox.confinement`)."""
+        sandbox = getattr(self.settings.get("kernel_manager"), "sandbox", None)
+        if isinstance(sandbox, KernelSandbox):
+            return sandbox.status()
+        return {  # another kernel manager: nothing is known to confine kernels
+            "kernels": "none",
+            "confined": False,
+            "mode": "off",
+            "configured_mode": "default",
+            "network": "shared",
+            "message": "Kernels are not sandboxed: this server's kernel manager has no sandbox.",
+        }
 
 
 class SpecHandler(WorkspacePermsHandler):

@@ -7,19 +7,22 @@ and their bound project) and asks the policy core about each. A refusal raises
 404 when the user may not know the object exists and 403 with the reason
 otherwise. Resources nobody listed are refused.
 
-Server-wide routes (config of the server, shutdown, posting events, terminals,
-language servers, JupyterLab plugins and builds) are for *server admins*: the
-usernames in ``server_admins``, or by default the Admins of the server's only
-workspace (see :meth:`WorkspaceAuthorizer.is_server_admin`). Two routes labelled
-server-wide are open to every signed-in user because what they serve is already
-per user: the event stream, when its handler filters events per recipient
-(:mod:`..events`), and config writes, when the config manager stores them per
-user (:mod:`..config`). With a stock handler or manager they stay server-admin only.
+Server-wide routes (config of the server, shutdown, posting events, language
+servers, JupyterLab plugins and builds) are for *server admins*: the usernames in
+``server_admins``, or by default the Admins of the server's only workspace (see
+:meth:`WorkspaceAuthorizer.is_server_admin`). Two routes labelled server-wide are
+open to every signed-in user because what they serve is already per user: the
+event stream, when its handler filters events per recipient (:mod:`..events`), and
+config writes, when the config manager stores them per user (:mod:`..config`). With
+a stock handler or manager they stay server-admin only. Terminals are decided per
+project (:mod:`.terminals`): a terminal opened in a project runs confined to it,
+and only a shell outside projects is reserved to server admins.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -39,7 +42,8 @@ from ...policy import (
 )
 from ...policy.lifecycle import check_kernel_shutdown
 from .access import decide_location, refused
-from .targets import EXECUTE, Refusal, Shutdown, Target, targets_for
+from .routes import targets_for
+from .targets import EXECUTE, Refusal, Shutdown, Target
 
 # resources of this extension's own REST API: its handlers decide each operation
 RESOURCE_PREFIX = "jupyter_workspace_perms:"
@@ -62,9 +66,12 @@ ANYWHERE = {
     ("kernels", "execute"): "project:execute",
     ("sessions", "read"): "project:read",
     ("sessions", "write"): "project:execute",
+    ("terminals", "read"): "project:write",
+    ("terminals", "write"): "project:write",
+    ("terminals", "execute"): "project:write",
 }
 # server-wide resources: only server admins
-ADMIN_RESOURCES = {"config", "server", "events", "terminals", "lsp"}
+ADMIN_RESOURCES = {"config", "server", "events", "lsp"}
 # (resource, action) -> the handler or manager attribute that makes it per user: then
 # open to every signed-in user, else server admins only
 PER_USER = {
@@ -82,8 +89,10 @@ class WorkspaceAuthorizer(Authorizer):
         allow_none=True,
         config=True,
         help="""Usernames (emails) of the server admins, who may use server-wide routes:
-        shutdown, posting events, terminals, language servers, JupyterLab plugins and
-        builds, ``/metrics``, and the events of other extensions. Default None: the
+        shutdown, posting events, language servers, JupyterLab plugins and builds,
+        ``/metrics``, the events of other extensions, and terminals that are not
+        confined to a project (outside projects, or while the kernel sandbox does not
+        confine); they also see and may close every terminal. Default None: the
         Admins of the server's only workspace while there is exactly one workspace;
         nobody once there are several (an Admin of one workspace must not act on the
         others), nor when ``WorkspacePermsExtension.allow_workspace_creation`` is on
@@ -119,7 +128,13 @@ class WorkspaceAuthorizer(Authorizer):
         if resource in ADMIN_RESOURCES:
             return self._admin_only(handler, snap, user, resource, now)
         try:
-            targets = targets_for(handler, resource, action, snap)
+            targets = targets_for(
+                handler,
+                resource,
+                action,
+                snap,
+                lambda: self.is_server_admin(handler, snap, user, now),
+            )
         except PathRefused as e:
             raise web.HTTPError(404, e.message, reason=e.reason) from None
         if targets is None:
@@ -130,7 +145,8 @@ class WorkspaceAuthorizer(Authorizer):
                 403, f"{resource} is not allowed on this server", reason="unknown_resource"
             )
         for target in targets:
-            _enforce(self._decide(snap, user.subject, target, now))
+            decision = self._decide(snap, user.subject, target, now)
+            _enforce(replace(decision, visible=False) if target.hidden else decision)
         return True
 
     def _anywhere(
@@ -157,6 +173,8 @@ class WorkspaceAuthorizer(Authorizer):
                 return True
         if resource in ADMIN_RESOURCES:
             return self.is_server_admin(handler, snap, user, now)
+        if resource == "terminals" and self.is_server_admin(handler, snap, user, now):
+            return True  # a shell outside projects
         permission = ANYWHERE.get((resource, action))
         if permission is None:
             return False

@@ -1,8 +1,8 @@
 """From a request to what it touches: paths (URL and body) and kernels.
 
 Each handler family has one function that lists the request's
-:class:`Target` objects; :func:`targets_for` returns None for a handler it does
-not know, which the Authorizer refuses. Paths go through the one canonicalizer
+:class:`Target` objects (:mod:`.routes` says which function serves which handler;
+terminals have theirs in :mod:`.terminals`). Paths go through the one canonicalizer
 in :mod:`.paths`; kernels are judged on the project they were bound to when
 they started (:mod:`..kernels`), never on a path a client sends later.
 """
@@ -47,10 +47,15 @@ class Shutdown:
 @dataclass(frozen=True)
 class Target:
     """One thing a request touches: ``intent`` at a location, a permission on a project,
-    shutting a kernel down, or a :class:`Refusal`."""
+    shutting a kernel down, or a :class:`Refusal`.
+
+    ``hidden`` targets name an object only the allowed are ever shown (a terminal is
+    listed only to those who may use it): refused, they answer 404 whatever the role.
+    """
 
     intent: str
     where: Location | int | Shutdown | Refusal  # a project id for kernels and sessions
+    hidden: bool = False
 
 
 OUTSIDE_PROJECTS = Refusal("outside_projects", "kernels start only inside a project folder")
@@ -63,14 +68,29 @@ HIDDEN_PATH = Refusal(
 
 
 class Request:
-    """What target functions need from a handler, with the snapshot to locate paths."""
+    """What target functions need from a handler, with the snapshot to locate paths.
 
-    def __init__(self, handler: Any, snap: PolicySnapshot, action: str) -> None:
+    ``server_admin`` answers whether the requesting user is a server admin; the
+    Authorizer hands it over, asked only by routes whose targets depend on it.
+    """
+
+    def __init__(
+        self,
+        handler: Any,
+        snap: PolicySnapshot,
+        action: str,
+        server_admin: Callable[[], bool] | None = None,
+    ) -> None:
         self.handler = handler
         self.snap = snap
         self.action = action
         self.method = handler.request.method
         self.root = served_root(handler.settings)
+        self._server_admin = server_admin
+
+    def server_admin(self) -> bool:
+        """Whether the requesting user is a server admin (see the Authorizer)."""
+        return self._server_admin is not None and self._server_admin()
 
     def locate(self, raw: str) -> Location:
         """The canonical location of a path from the URL or the body (once per request)."""
@@ -411,42 +431,3 @@ def _project_id(req: Request, loc: Location) -> int:
     assert loc.workspace is not None and loc.project is not None
     ws_id = req.snap.workspaces_by_slug[loc.workspace]
     return req.snap.projects_by_name[(ws_id, loc.project)]
-
-
-# handler class name -> target function, per resource
-CONTENTS_HANDLERS: dict[str, Callable[[Request], list[Target]]] = {
-    "ContentsHandler": contents,
-    "CheckpointsHandler": checkpoints,
-    "ModifyCheckpointsHandler": checkpoints,
-    "TrustNotebooksHandler": write_path,
-    "AuthenticatedFileHandler": read_path,
-    "ViewHandler": read_path,
-    "NotebooksRedirectHandler": read_path,
-    # Notebook 7's /tree and /notebooks pages (asked by server/gates.py): they redirect
-    # by whether the path exists
-    "TreeHandler": read_path,
-    "NotebookHandler": read_path,
-}
-NBCONVERT_HANDLERS: dict[str, Callable[[Request], list[Target]]] = {
-    "NbconvertFileHandler": read_path,
-    "NbconvertPostHandler": no_file,
-    "NbconvertRootHandler": no_file,
-}
-RESOURCE_TARGETS: dict[str, Callable[[Request], list[Target]] | dict[str, Any]] = {
-    "contents": CONTENTS_HANDLERS,
-    "nbconvert": NBCONVERT_HANDLERS,
-    "kernels": kernels,
-    "sessions": sessions,
-}
-
-
-def targets_for(
-    handler: Any, resource: str, action: str, snap: PolicySnapshot
-) -> list[Target] | None:
-    """The targets of a request, or None when this resource or handler is unknown."""
-    found = RESOURCE_TARGETS.get(resource)
-    if isinstance(found, dict):
-        found = found.get(type(handler).__name__)
-    if found is None:
-        return None
-    return found(Request(handler, snap, action))

@@ -9,10 +9,13 @@ import { requestAPI } from '../api';
 import { Permission } from '../generated';
 import { holds, messageOf, seg } from './common';
 import {
+  IConnectionList,
+  IIntegration,
   IMe,
   IMeWorkspace,
   IMember,
   IProject,
+  IServerStatus,
   IToken,
   ITokenList,
   IWorkspace,
@@ -20,6 +23,7 @@ import {
 } from './types';
 
 const WORKSPACE_READ: Permission = 'workspace:read';
+const PROJECT_READ: Permission = 'project:read';
 
 export interface ISettingsData {
   me: IMe;
@@ -34,6 +38,12 @@ export interface ISettingsData {
   tokens: Loaded<IToken[]>;
   /** The latest expiry a token made now may get, as the server answered (or null). */
   latestTokenExpiry: string | null;
+  /** The server's status: whether kernels run in the sandbox. */
+  status: Loaded<IServerStatus>;
+  /** The workspace's integrations (names only); null without `workspace:read`. */
+  integrations: Loaded<IIntegration[]> | null;
+  /** The integrations connected to each project the person may read, by name. */
+  connections: Record<string, Loaded<IConnectionList>>;
 }
 
 async function loaded<T>(call: Promise<T>): Promise<Loaded<T>> {
@@ -57,6 +67,7 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
     (t): Loaded<IToken[]> => (t.ok ? { ok: true, value: t.value.tokens } : t)
   );
   const latestTokenExpiry = tokenList.then(t => (t.ok ? t.value.latest_expiry : null));
+  const status = loaded(requestAPI<IServerStatus>('GET', 'status'));
   if (!current) {
     return {
       me,
@@ -66,7 +77,10 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
       members: null,
       projects: {},
       tokens: await tokens,
-      latestTokenExpiry: await latestTokenExpiry
+      latestTokenExpiry: await latestTokenExpiry,
+      status: await status,
+      integrations: null,
+      connections: {}
     };
   }
   const ws = seg(current.slug);
@@ -74,7 +88,8 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
   // guests and members blocked by enforced SSO hold no workspace permission (as `me`
   // says): the page explains that instead of asking for what the server would refuse
   const readable = holds(current.permissions, WORKSPACE_READ);
-  const [workspace, members, details] = await Promise.all([
+  const readers = openable.filter(p => holds(p.permissions, PROJECT_READ));
+  const [workspace, members, details, integrations, connected] = await Promise.all([
     readable ? loaded(requestAPI<IWorkspace>('GET', `workspaces/${ws}`)) : null,
     readable
       ? loaded(
@@ -87,10 +102,30 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
       openable.map(p =>
         loaded(requestAPI<IProject>('GET', `workspaces/${ws}/projects/${seg(p.name)}`))
       )
+    ),
+    readable
+      ? loaded(
+          requestAPI<{ integrations: IIntegration[] }>(
+            'GET',
+            `workspaces/${ws}/integrations`
+          ).then(i => i.integrations)
+        )
+      : null,
+    Promise.all(
+      readers.map(p =>
+        loaded(
+          requestAPI<IConnectionList>(
+            'GET',
+            `workspaces/${ws}/projects/${seg(p.name)}/integrations`
+          )
+        )
+      )
     )
   ]);
   const projects: Record<string, Loaded<IProject>> = {};
   openable.forEach((p, i) => (projects[p.name] = details[i]));
+  const connections: Record<string, Loaded<IConnectionList>> = {};
+  readers.forEach((p, i) => (connections[p.name] = connected[i]));
   return {
     me,
     current,
@@ -99,6 +134,9 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
     members,
     projects,
     tokens: await tokens,
-    latestTokenExpiry: await latestTokenExpiry
+    latestTokenExpiry: await latestTokenExpiry,
+    status: await status,
+    integrations,
+    connections
   };
 }

@@ -24,7 +24,15 @@ import {
   useIds
 } from './common';
 import { ISettingsData } from './data';
-import { ICollaborator, IProject, IProjectSummary, Loaded } from './types';
+import { ProjectIntegrations } from './connections';
+import {
+  ICollaborator,
+  IConnectionList,
+  IIntegration,
+  IProject,
+  IProjectSummary,
+  Loaded
+} from './types';
 
 const SHARE: Permission = 'project:share';
 const ACCESS_LEVELS = Object.keys(PROJECT_ACCESS) as ProjectAccess[];
@@ -50,6 +58,8 @@ export function ProjectsSection(props: {
           slug={current.slug}
           summary={p}
           detail={props.data.projects[p.name] ?? null}
+          connections={props.data.connections[p.name] ?? null}
+          integrations={props.data.integrations}
           focused={props.focus === p.name}
         />
       ))}
@@ -61,6 +71,10 @@ function Project(props: {
   slug: string;
   summary: IProjectSummary;
   detail: Loaded<IProject> | null;
+  /** The integrations connected to it (null where the person may not read it). */
+  connections: Loaded<IConnectionList> | null;
+  /** The workspace's integrations, to connect from. */
+  integrations: Loaded<IIntegration[]> | null;
   focused: boolean;
 }): JSX.Element {
   const ids = useIds();
@@ -97,6 +111,12 @@ function Project(props: {
           canShare={canShare}
         />
       )}
+      <ProjectIntegrations
+        slug={props.slug}
+        project={p}
+        connections={props.connections}
+        available={props.integrations}
+      />
     </article>
   );
 }

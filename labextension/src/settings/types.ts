@@ -76,5 +76,62 @@ export interface ITokenCreated extends IToken {
   token: string;
 }
 
+/** `GET status`: the kernel sandbox's verdict (its self-test only for Admins). */
+export interface IKernelIsolation {
+  kernels: 'bubblewrap' | 'none';
+  confined: boolean;
+  mode: 'required' | 'auto' | 'off';
+  configured_mode: string;
+  network: 'shared' | 'none';
+  message: string;
+  self_test?: { working: boolean; detail: string; seconds: number } | null;
+}
+
+export interface IServerStatus {
+  version: string;
+  isolation: IKernelIsolation;
+  details: boolean;
+}
+
+/** A variable of an integration: its name and who set it, never its value. */
+export interface IIntegrationVariable {
+  name: string;
+  set_by: string | null;
+  set_at: string;
+}
+
+/** `GET workspaces/{ws}/integrations`: one integration (values are write-only). */
+export interface IIntegration {
+  name: string;
+  created_by: string | null;
+  created_at: string;
+  variables: IIntegrationVariable[];
+  /** The connected projects the person may read. */
+  projects: string[];
+}
+
+/** An integration connected to a project: names only. */
+export interface IConnection {
+  name: string;
+  variables: string[];
+  connected_by: string | null;
+  connected_at: string;
+}
+
+/** `GET …/projects/{project}/integrations`; `message` says when kernels get them. */
+export interface IConnectionList {
+  integrations: IConnection[];
+  message: string;
+}
+
+/** What connecting or disconnecting answers: `message` holds the restart hint. */
+export interface IConnected {
+  integration: string;
+  project: string;
+  connected: boolean;
+  running_kernels: number;
+  message: string;
+}
+
 /** An answer or the refusal that replaced it: each section shows its own. */
 export type Loaded<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -18,6 +18,8 @@ import {
   useActionState
 } from './common';
 import { ISettingsData, loadSettings } from './data';
+import { KernelSandboxNote } from './sandbox';
+import { IntegrationsSection } from './integrations';
 import { IMeWorkspace } from './types';
 import { MembersSection } from './members';
 import { ProjectsSection } from './projects';
@@ -221,6 +223,7 @@ function Body(props: { data: ISettingsData; project: string | null }): JSX.Eleme
   const { data } = props;
   return (
     <>
+      <KernelSandboxNote status={data.status} />
       {data.notFound && (
         <p className="jp-WorkspacePermsSettings-loadError" role="alert">
           You are not a member or guest of a workspace named “{data.notFound}”.
@@ -239,6 +242,9 @@ function Body(props: { data: ISettingsData; project: string | null }): JSX.Eleme
         <p className="jp-WorkspacePermsSettings-readOnly" role="note">
           {outsider(data.current)}
         </p>
+      )}
+      {data.current && data.integrations && (
+        <IntegrationsSection key={data.current.slug} data={data} />
       )}
       {data.current && <ProjectsSection data={data} focus={props.project} />}
       <TokensSection data={data} />
