@@ -228,7 +228,13 @@ class WorkspacePermsExtension(ExtensionApp):
         self.store = store = self.store_class(parent=self)
         try:
             self._refuse_replaced_parts()
-            self._refuse_db_inside_root()
+            database = sqlite_path(store.db_url)
+            if database is not None:
+                self._refuse_inside_root(
+                    str(database),
+                    "the policy database",
+                    "c.PolicyStore.db_url (or $WORKSPACE_PERMS_DB_URL)",
+                )
             store.open()
             self.integrations = self.integrations_class(parent=self, store=store)
             self._refuse_inside_root(
@@ -323,37 +329,21 @@ class WorkspacePermsExtension(ExtensionApp):
             sandbox.environment.homes_dir,  # other projects' homes
         ]
         if self.integrations is not None:
-            key = Path(self.integrations.key_file).resolve()
-            # its folder when it is one of its own: a key made later is hidden too
-            secret.append(str(key.parent) if len(key.parent.parts) > 3 else str(key))
+            secret += _hiding(Path(self.integrations.key_file), ("",))
         database = sqlite_path(store.db_url)
         if database is not None:
-            folder = database.resolve().parent
-            if len(folder.parts) > 3:  # a folder of its own, deeper than /var/lib
-                secret.append(str(folder))
-            else:  # a system folder: hide the database's files only
-                secret.extend(f"{database}{end}" for end in ("", "-wal", "-shm", "-journal"))
+            secret += _hiding(database, ("", "-wal", "-shm", "-journal"))
         sandbox.start(secret, serverapp.runtime_dir)
 
     def _refuse_inside_root(self, path: str, what: str, setting: str) -> None:
+        """Refuse to start with a secret file (the database, the integration key) where
+        file routes and kernels could reach it."""
         assert self.serverapp is not None
         root = Path(self.serverapp.root_dir).resolve()
         if Path(path).resolve().is_relative_to(root):
             raise WorkspacePermsError(
                 f"{what} {path} is inside root_dir {root}, where file routes and kernels "
                 f"could reach it: set {setting} to a path outside root_dir"
-            )
-
-    def _refuse_db_inside_root(self) -> None:
-        assert self.store is not None
-        path = sqlite_path(self.store.db_url)
-        assert self.serverapp is not None
-        root = Path(self.serverapp.root_dir).resolve()
-        if path is not None and path.resolve().is_relative_to(root):
-            raise WorkspacePermsError(
-                f"the policy database {path} is inside root_dir {root}, where file routes "
-                "and kernels could reach it: set c.PolicyStore.db_url (or "
-                "$WORKSPACE_PERMS_DB_URL) to a path outside root_dir"
             )
 
     def initialize_handlers(self) -> None:
@@ -432,6 +422,16 @@ class WorkspacePermsExtension(ExtensionApp):
             await asyncio.get_running_loop().run_in_executor(None, self.auditor.stop)
         if self.store is not None:
             self.store.close()
+
+
+def _hiding(path: Path, companions: tuple[str, ...]) -> list[str]:
+    """What hides a secret file from kernels: its folder when it is one of its own (deeper
+    than /var/lib), so files made there later are hidden too; else the file and its
+    ``companions`` (``path`` + each suffix), one by one."""
+    folder = path.resolve().parent
+    if len(folder.parts) > 3:
+        return [str(folder)]
+    return [f"{path}{end}" for end in companions]
 
 
 def _install_page_config_hook(settings: dict[str, Any], *, demo: bool) -> None:

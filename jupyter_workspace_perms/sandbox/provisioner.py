@@ -154,17 +154,12 @@ def sandboxed_processes(bwrap_pid: int, pgid: int | None) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as f:
-                stat = f.read()
-        except OSError:
+        found = _parent_and_group(int(entry))
+        if found is None:
             continue
-        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
-        fields = stat[stat.rfind(")") + 2 :].split()
-        pid, ppid, pgrp = int(entry), int(fields[1]), int(fields[2])
-        parents[pid] = ppid
-        if pgrp == pgid:
-            group.append(pid)
+        parents[int(entry)] = found[0]
+        if found[1] == pgid:
+            group.append(int(entry))
     reapers = {pid for pid, ppid in parents.items() if ppid == bwrap_pid}
     return [pid for pid in group if pid != bwrap_pid and pid not in reapers]
 
@@ -194,7 +189,8 @@ def signal_in_group(pid: int, pgid: int | None, signum: int) -> None:
     except OSError:
         return  # gone
     try:
-        if pgid is None or _group_of(pid) != pgid:
+        found = _parent_and_group(pid)
+        if pgid is None or found is None or found[1] != pgid:
             return
         with contextlib.suppress(ProcessLookupError):
             signal.pidfd_send_signal(handle, signum)
@@ -202,13 +198,16 @@ def signal_in_group(pid: int, pgid: int | None, signum: int) -> None:
         os.close(handle)
 
 
-def _group_of(pid: int) -> int | None:
+def _parent_and_group(pid: int) -> tuple[int, int] | None:
+    """A process's parent and process group, from ``/proc/<pid>/stat`` (None: gone)."""
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
             stat = f.read()
     except OSError:
         return None
-    return int(stat[stat.rfind(")") + 2 :].split()[2])
+    # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[1]), int(fields[2])
 
 
 class SandboxedKernelManager(ServerKernelManager):
