@@ -12,7 +12,8 @@ the server:
 - re-read the policy when another process changes it (every
   ``PolicyStore.refresh_interval`` seconds, in a worker thread);
 - record every kernel execution request (:mod:`.kernel.audit`), writing the
-  records still queued when it stops;
+  records still queued when it stops, and every refused request, rate-limited
+  (:mod:`.store.denials`); delete audit rows past ``AuditLog.retention_days``;
 - judge every kernel websocket message against its sender
   (:class:`~.kernel.connection.WorkspaceKernelConnection`), and close the kernel
   sockets of users who lost ``project:execute``;
@@ -55,7 +56,11 @@ from .server.kernels import WorkspaceKernelManager, WorkspaceSessionManager
 from .server.resolver import default_handlers as resolver_handlers
 from .server.terminals import WorkspaceTerminalManager
 from .store import PolicyStore
+from .store.access_requests import ACCESS_REQUEST_SCHEMA_ID, ACCESS_REQUEST_SCHEMA_PATH
+from .store.audit import AuditLog
+from .store.comments import Comments
 from .store.database import redact, sqlite_path
+from .store.denials import DenialRecorder
 from .store.integrations import Integrations
 
 
@@ -187,6 +192,9 @@ class WorkspacePermsExtension(ExtensionApp):
     store: PolicyStore | None = None
     integrations: Integrations | None = None
     auditor: ExecutionAuditor | None = None
+    denials: DenialRecorder | None = None
+    audit_log: AuditLog | None = None
+    _pruner: PeriodicCallback | None = None
     _refresher: PeriodicCallback | None = None
     _revocations: RevocationWatcher | None = None
 
@@ -259,6 +267,7 @@ class WorkspacePermsExtension(ExtensionApp):
         )
         self._start_sandbox(store)
         self._start_auditor(store)
+        self._start_comments(store)
         self._start_refresher(store)
         self._revocations = RevocationWatcher(self.kernel_websocket_connection_class)
         self._revocations.start()
@@ -380,6 +389,8 @@ class WorkspacePermsExtension(ExtensionApp):
         event_logger = serverapp.event_logger
         if event_logger is not None:
             register_execution_schema(event_logger)
+            if ACCESS_REQUEST_SCHEMA_ID not in event_logger.schemas:
+                event_logger.register_event_schema(ACCESS_REQUEST_SCHEMA_PATH)
         self.auditor = self.auditor_class(
             parent=self,
             store=store,
@@ -389,6 +400,43 @@ class WorkspacePermsExtension(ExtensionApp):
         )
         self.auditor.start()
         self.settings["workspace_perms_auditor"] = self.auditor
+        # denials ride on the auditor's batches (rate-limited, never bumping the version)
+        self.denials = DenialRecorder(parent=self)
+        self.auditor.sources.append(self.denials.drain)
+        self.settings["workspace_perms_denials"] = self.denials
+        self._start_pruner()
+
+    def _start_pruner(self) -> None:
+        """Delete audit rows past ``AuditLog.retention_days`` now and every
+        ``prune_interval`` seconds, in a worker thread."""
+        assert self.serverapp is not None
+        self.audit_log = AuditLog(parent=self)
+        if self.audit_log.retention_days <= 0:
+            return
+        self.serverapp.io_loop.add_callback(self._prune_in_thread)
+        interval_ms = max(self.audit_log.prune_interval, 1.0) * 1000
+        self._pruner = PeriodicCallback(self._prune_in_thread, interval_ms)
+        self._pruner.start()
+
+    async def _prune_in_thread(self) -> None:
+        assert self.store is not None and self.audit_log is not None
+        audit_log, engine = self.audit_log, self.store.engine
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, audit_log.prune, engine)
+        except Exception:  # the database may be away: prune next time
+            self.log.exception("audit: pruning old rows failed")
+
+    def _start_comments(self, store: PolicyStore) -> None:
+        """Comments: their store for the REST API, their event schema, and the contents
+        manager, which re-anchors them on every save, rename and delete."""
+        serverapp = self.serverapp
+        assert serverapp is not None
+        comments = Comments(parent=self, store=store, event_logger=serverapp.event_logger)
+        comments.register_schema()
+        self.settings["workspace_perms_comments"] = comments
+        manager = serverapp.contents_manager
+        if isinstance(manager, WorkspaceContentsManager):
+            manager.comments = comments
 
     def _start_refresher(self, store: PolicyStore) -> None:
         """Poll for policy changes made by other processes.
@@ -417,6 +465,10 @@ class WorkspacePermsExtension(ExtensionApp):
             self._refresher.stop()
         if self._revocations is not None:
             self._revocations.stop()
+        if self._pruner is not None:
+            self._pruner.stop()
+        if self.denials is not None:
+            self.denials.finish()  # the auditor's last write sums up open windows
         if self.auditor is not None:
             # the last write may wait on the database: keep it off the event loop
             await asyncio.get_running_loop().run_in_executor(None, self.auditor.stop)

@@ -20,6 +20,7 @@ from . import errors
 from .api.openapi import document_yaml
 from .demo import landing as demo_landing
 from .kernel.audit import EXECUTION_SCHEMA_PATH
+from .policy.comments import COMMENT_CODES
 from .policy.decisions import decision_codes
 from .policy.guards import GUARD_CODES
 from .policy.permissions import (
@@ -30,7 +31,10 @@ from .policy.permissions import (
     Role,
     permissions_of,
 )
+from .policy.requests import REQUEST_CODES
 from .server.merge_save import REFUSED as MERGE_REFUSED
+from .store.access_requests import ACCESS_REQUEST_SCHEMA_PATH
+from .store.comments import COMMENT_SCHEMA_PATH
 
 REPO = Path(__file__).resolve().parent.parent
 # the merge refusal is a tornado HTTPError's reason, not a guard's: described here
@@ -89,6 +93,8 @@ def config_markdown() -> str:
     from .server.authz.authorizer import WorkspaceAuthorizer
     from .server.contents import WorkspaceContentsManager
     from .server.kernels import WorkspaceKernelManager
+    from .store.audit import AuditLog
+    from .store.denials import DenialRecorder
     from .store.store import PolicyStore
 
     parts = [HEADER, "# Configuration reference\n"]
@@ -102,6 +108,8 @@ def config_markdown() -> str:
         KernelSandbox,
         KernelEnvironment,
         ExecutionAuditor,
+        DenialRecorder,
+        AuditLog,
     ):
         parts.append(f"\n## `{cls.__name__}`\n")
         own = cls.class_own_traits(config=True)
@@ -118,7 +126,7 @@ def config_markdown() -> str:
     return "".join(parts)
 
 
-EVENT_SCHEMAS = (EXECUTION_SCHEMA_PATH,)
+EVENT_SCHEMAS = (EXECUTION_SCHEMA_PATH, ACCESS_REQUEST_SCHEMA_PATH, COMMENT_SCHEMA_PATH)
 
 
 def _one_line(text: str) -> str:
@@ -138,7 +146,9 @@ def events_markdown() -> str:
         "(`ServerApp.event_logger`). Send the events somewhere with "
         "`c.EventLogger.handlers`, or subscribe to `/api/events/subscribe`: every signed-in "
         "user may, and receives an execution event only when they hold `workspace:audit` in "
-        "its workspace and may read its project. `POST /api/events` is a server-wide route, "
+        "its workspace and may read its project, and an access request event only when they "
+        "made the request or may decide it, and a comment event only when they may read the "
+        "file it names. `POST /api/events` is a server-wide route, "
         "for server admins only (see `c.WorkspaceAuthorizer.server_admins`); since a server "
         "admin can post an event with any registered schema, the policy database's "
         "`audit_events` table, not the event stream, is the record to rely on.\n"
@@ -171,7 +181,7 @@ def _reason_codes() -> dict[str, str]:
     says what to do next on it), then the generic reasons of the errors in :mod:`.errors`
     (their docstrings)."""
     codes = decision_codes()
-    for code, meaning in GUARD_CODES.items():
+    for code, meaning in {**GUARD_CODES, **REQUEST_CODES, **COMMENT_CODES}.items():
         codes.setdefault(code, meaning)
     codes.setdefault(MERGE_REFUSED, MERGE_REFUSED_MEANING)
     for cls in vars(errors).values():

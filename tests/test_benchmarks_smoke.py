@@ -252,3 +252,78 @@ def test_lab_load_benchmark_quick_run_reports(tmp_path: Path) -> None:
     rounds = json.loads(out.read_text())["rounds"]
     assert sorted(r["side"] for r in rounds) == ["extension", "extension", "stock", "stock"]
     assert all(r["marks"]["done"] > 0 for r in rounds)
+
+
+@pytest.mark.server
+def test_denials_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """Two servers, denial recording on in one and off in the other: both workloads are
+    refused as expected, only the recording server writes denied rows, and the report
+    has both tables, the load average and the target line."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/denials.py", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        "| workload | recording | requests | median µs | p99 µs | server CPU µs/request |" in lines
+    )
+    for workload in ("one person", "many people"):
+        for side in ("on", "off"):
+            assert any(ln.startswith(f"| {workload} | {side} | 200 |") for ln in lines), done.stdout
+    line = next((ln for ln in lines if "TARGET denial recording on/off" in ln), None)
+    assert line is not None and ("PASS" in line or "FAIL" in line), done.stdout
+    assert "load average" in done.stdout
+    results = json.loads(out.read_text())
+    assert results["denied_rows"]["off"] == 0 and results["denied_rows"]["on"] > 0
+    for found in results["workloads"].values():
+        assert len(found["ratios"]) == 2 and found["median_ratio"] > 0
+
+
+@pytest.mark.server
+def test_comments_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """A small notebook with its comments: the listing (in-process and over a real server)
+    and the interleaved saves report every row, both targets and the machine's load."""
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/comments.py",
+            "--quick",
+            "--cells",
+            "100",
+            "--comments",
+            "500",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "| listing | rounds | p50 ms | p99 ms |" in lines
+    for row in (
+        "| in-process: queries + models (Viewer), CPU time | 20 |",
+        "| in-process: queries + models (Viewer), wall clock | 20 |",
+        "| HTTP GET (fresh connection) | 10 |",
+        "| with 500 comments, CPU time | 4 |",
+        "| without comments, wall clock | 4 |",
+    ):
+        assert any(ln.startswith(row) for ln in lines), f"missing {row!r} in:\n{done.stdout}"
+    for target in ("listing 500 comments in-process p99", "save with/without comments"):
+        line = next((ln for ln in lines if f"TARGET {target}" in ln), None)
+        assert line is not None, f"missing {target!r} in:\n{done.stdout}"
+        assert "PASS" in line or "FAIL" in line, line
+    assert "load average" in done.stdout
+    results = json.loads(out.read_text())
+    assert results["listing"]["comments"] == 500
+    assert len(results["save_ms"]["with"]) == len(results["save_ms"]["without_cpu"]) == 4
+    assert results["save_ms"]["cpu_ratio"] > 0 and results["save_ms"]["wall_ratio"] > 0
+    assert results["outdated"] > 0  # the edited cells' threads were re-anchored

@@ -52,6 +52,7 @@ PURE_MODULES = {
     "notebook/*.py": set(),
     "notebook/cells.py": {"ast"},
     "notebook/merge.py": {"bisect", "hashlib", "json"},
+    "notebook/anchors.py": {"hashlib"},
     "kernel/judge.py": set(),
     "kernel/widgets.py": set(),
 }

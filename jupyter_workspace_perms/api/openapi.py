@@ -26,6 +26,26 @@ ERRORS = {
 }
 # operations that copy files, and so may answer 413
 COPIES = frozenset({"project.duplicate"})
+# operations whose target is named in the query or by an id: the handler decides, with
+# 400 for a bad query, 403 and 404 like any target
+QUERY_TARGETS = frozenset({"comments.list", "comments.create", "comment.patch", "mentions.list"})
+_STRING = {"type": "string"}
+#: query parameters: operation id -> (name, required, schema, description)
+QUERY_PARAMETERS: dict[str, list[tuple[str, bool, dict[str, Any], str]]] = {
+    "comments.list": [
+        ("path", True, _STRING, "The file: `WORKSPACE/PROJECT/FILE`."),
+        ("cell_id", False, _STRING, "Only the threads of this notebook cell."),
+        (
+            "state",
+            False,
+            {"type": "string", "enum": ["open", "resolved", "all"], "default": "all"},
+            "Open or resolved threads only.",
+        ),
+    ],
+    "mentions.list": [
+        ("mentions", True, {"type": "string", "enum": ["me"]}, "Comments mentioning you."),
+    ],
+}
 
 DESCRIPTION = """\
 Team workspaces with roles and per-project access, enforced by the Jupyter server.
@@ -44,12 +64,21 @@ def _path_params(path: str) -> list[dict[str, Any]]:
     ]
 
 
+def _query_params(op: Operation) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "query", "required": required, "schema": schema, "description": text}
+        for name, required, schema, text in QUERY_PARAMETERS.get(op.id, ())
+    ]
+
+
 def _error_codes(op: Operation) -> list[int]:
     codes = [401]
     if op.request:
         codes.append(400)
     if op.target or op.permission or op.method == "DELETE" or op.id == "workspace.join":
         codes += [403, 404]
+    if op.id in QUERY_TARGETS:
+        codes += [400, 403, 404]
     if op.id == "workspaces.create":
         codes.append(403)  # creation turned off (allow_workspace_creation)
     if op.action == "write":
@@ -78,6 +107,15 @@ def _operation(op: Operation) -> dict[str, Any]:
             "description": "The OpenAPI document.",
             "content": {"application/yaml": {"schema": {"type": "string"}}},
         }
+    elif op.id == "audit.export":
+        responses["200"] = {
+            "description": "One event per line (JSON lines), or CSV with a header row; the "
+            "`details` column of CSV holds JSON.",
+            "content": {
+                "application/x-ndjson": {"schema": ref("AuditEvent")},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
     elif op.response is None:
         responses[str(op.status)] = {"description": "Done."}
     else:
@@ -95,7 +133,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         "summary": op.summary,
         "description": _description(op),
         "tags": [op.thing],
-        "parameters": _path_params(op.path),
+        "parameters": _path_params(op.path) + _query_params(op),
         "responses": responses,
         "x-jupyter-authorization": {"action": op.action, "resource": op.resource},
     }

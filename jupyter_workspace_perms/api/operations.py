@@ -22,7 +22,7 @@ class Operation:
 
     id: str
     method: str
-    path: str  # relative to BASE_PATH, with {ws}, {project}, {user}, {token_id}
+    path: str  # relative to BASE_PATH, with {ws}, {project}, {user} and other {ids}
     thing: str  # the resource is jupyter_workspace_perms:<thing>
     summary: str
     permission: str | None = None
@@ -291,6 +291,115 @@ OPERATIONS: tuple[Operation, ...] = (
         permission="project:integrations",
         decided_by="members only: workspace:read too (guests never reach integrations)",
         response="Connected",
+    ),
+    Operation(
+        "comments.list",
+        "GET",
+        "/comments",
+        "comments",
+        "The threads of a project file (`?path=WS/PROJECT/FILE`), optionally of one cell "
+        "(`&cell_id=`) and by state (`&state=open|resolved|all`, default all), oldest first, "
+        "each with its replies and its anchor (`current`, `outdated` or `orphaned`).",
+        decided_by="`project:read` on the project of `path` (404 when you may not see it)",
+        response="CommentThreadList",
+    ),
+    Operation(
+        "comments.create",
+        "POST",
+        "/comments",
+        "comments",
+        "Start a thread on a file or a notebook cell (optionally a `{start, end}` range of "
+        "its source), or reply with `parent_id`. `@username` mentions resolve only to people "
+        "who may read the project.",
+        decided_by="`project:comment` on the project of `path`",
+        request="CommentCreate",
+        response="Comment",
+        status=201,
+    ),
+    Operation(
+        "comment.patch",
+        "PATCH",
+        "/comments/{comment_id}",
+        "comments",
+        'Edit a comment\'s body (`{"body"}`, its author only) or resolve and reopen a thread '
+        '(`{"resolved"}`, its author or anyone with `project:write`).',
+        decided_by=(
+            "the author holding `project:comment`; resolving also `project:write` (403 with the "
+            "reason, 404 when you may not read the project)"
+        ),
+        request="CommentPatch",
+        response="Comment",
+    ),
+    Operation(
+        "comment.delete",
+        "DELETE",
+        "/comments/{comment_id}",
+        "comments",
+        "Delete a comment (a thread's first comment deletes the whole thread).",
+        decided_by="the author holding `project:comment`, or `project:share` on the project",
+        status=204,
+    ),
+    Operation(
+        "mentions.list",
+        "GET",
+        WS + "/comments",
+        "comments",
+        "Comments of the workspace that mention you (`?mentions=me`), in projects you may "
+        "read now, newest first.",
+        decided_by="lists only comments in projects you may read",
+        response="MentionList",
+    ),
+    Operation(
+        "access_requests.list",
+        "GET",
+        WS + "/access-requests",
+        "access_requests",
+        "Your own requests (with their outcome) and the requests you may decide "
+        "(`?status=pending|approved|denied|all`, default all).",
+        decided_by=(
+            "yours, and those you may decide: `project:share` on the project, or "
+            "`workspace:manage_members` for a workspace role"
+        ),
+        response="AccessRequestList",
+    ),
+    Operation(
+        "access_requests.create",
+        "POST",
+        WS + "/access-requests",
+        "access_requests",
+        "Ask for a higher role on a project (`project`) or in the workspace; a second "
+        "request while one is pending is merged into it (`merged: true`).",
+        decided_by=(
+            "`project:comment` on the project; for a workspace role, members and guests of "
+            "the workspace; the role must be higher than the one you hold"
+        ),
+        request="AccessRequestCreate",
+        response="AccessRequest",
+        status=201,
+    ),
+    Operation(
+        "access_request.patch",
+        "PATCH",
+        WS + "/access-requests/{request_id}",
+        "access_requests",
+        "Approve or deny a pending request; approving grants exactly the role asked for "
+        "(a collaborator grant on the project, or the workspace role).",
+        decided_by=(
+            "`project:share` on the project (`workspace:manage_members` for a workspace "
+            "role), and only a role you may grant (can_set_collaborator, can_set_member)"
+        ),
+        request="AccessRequestDecide",
+        response="AccessRequest",
+    ),
+    Operation(
+        "audit.export",
+        "GET",
+        WS + "/audit",
+        "audit",
+        "The workspace's audit log, streamed oldest first: policy changes, denials, kernel "
+        "executions, comments and access requests (`?format=jsonl|csv`, default jsonl; "
+        "`since`, `until`: ISO 8601 times).",
+        permission="workspace:audit",
     ),
     Operation(
         "tokens.list",

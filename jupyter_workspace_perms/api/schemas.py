@@ -51,6 +51,14 @@ ROLE_SOURCE: Schema = {"type": "string", "enum": ["membership", "grant", "member
 SLUG: Schema = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"}
 PROJECT_NAME: Schema = {"type": "string", "minLength": 1, "maxLength": 127}
 PROVIDER: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
+# a comment's Markdown, stored verbatim and never rendered by the server (docs/comments.md)
+COMMENT_MAX_CHARS = 10_000
+COMMENT_BODY: Schema = {"type": "string", "minLength": 1, "maxLength": COMMENT_MAX_CHARS}
+CELL_ID: Schema = {"type": "string", "minLength": 1, "maxLength": 64}
+FILE_PATH: Schema = {"type": "string", "minLength": 1, "maxLength": 4096}
+ANCHOR_STATE: Schema = {"type": "string", "enum": ["current", "outdated", "orphaned"]}
+REQUEST_STATUS: Schema = {"type": "string", "enum": ["pending", "approved", "denied"]}
+ACCESS_REQUEST_MESSAGE_MAX_CHARS = 2_000
 
 
 def _permissions(names: list[str]) -> Schema:
@@ -66,6 +74,29 @@ _WORKSPACE_SUMMARY: dict[str, Schema] = {
     "sso_blocked": BOOL,
     "enforced_sso_provider": nullable(STRING),
     "permissions": _permissions(WORKSPACE_PERMISSIONS),
+}
+_ANCHOR: Schema = obj(
+    {"start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}}
+)
+_COMMENT: dict[str, Schema] = {
+    "id": INT,
+    "thread_id": INT,  # the thread's first comment (its own id for a first comment)
+    "parent_id": nullable(INT),
+    "path": STRING,  # WS/PROJECT/FILE, where the thread is now
+    "cell_id": nullable(STRING),
+    "anchor": nullable(_ANCHOR),
+    "quote": STRING,
+    "anchor_state": ANCHOR_STATE,
+    "author": STRING,
+    "body": STRING,
+    "created_at": TIMESTAMP,
+    "edited_at": nullable(TIMESTAMP),
+    "resolved": BOOL,
+    "resolved_by": nullable(STRING),
+    "resolved_at": nullable(TIMESTAMP),
+    "mentions": {"type": "array", "items": STRING},
+    # what the caller may do with it now (the server decides; the front end shows)
+    "can": obj({"edit": BOOL, "resolve": BOOL, "delete": BOOL}),
 }
 _TOKEN: dict[str, Schema] = {
     "id": INT,
@@ -270,6 +301,63 @@ SCHEMAS: dict[str, Schema] = {
             "connected": BOOL,
             "running_kernels": INT,
             "message": STRING,
+        }
+    ),
+    "Comment": obj(_COMMENT),
+    "CommentThread": obj({**_COMMENT, "replies": {"type": "array", "items": ref("Comment")}}),
+    "CommentThreadList": obj(
+        {
+            "path": STRING,
+            "threads": {"type": "array", "items": ref("CommentThread")},
+            "can_comment": BOOL,
+        }
+    ),
+    "CommentCreate": obj(
+        {"path": FILE_PATH, "body": COMMENT_BODY},
+        {"cell_id": CELL_ID, "anchor": _ANCHOR, "parent_id": INT},
+    ),
+    "CommentPatch": {
+        **obj({}, {"body": COMMENT_BODY, "resolved": BOOL}),
+        "minProperties": 1,
+        "maxProperties": 1,
+    },
+    "MentionList": obj({"comments": {"type": "array", "items": ref("Comment")}}),
+    "AccessRequestCreate": obj(
+        {"role": ROLE},
+        {
+            "project": PROJECT_NAME,
+            "message": {"type": "string", "maxLength": ACCESS_REQUEST_MESSAGE_MAX_CHARS},
+        },
+    ),
+    "AccessRequest": obj(
+        {
+            "id": INT,
+            "workspace": STRING,
+            "project": nullable(STRING),
+            "username": STRING,
+            "role": ROLE,
+            "current_role": nullable(ROLE),
+            "message": STRING,
+            "status": REQUEST_STATUS,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "decided_by": nullable(STRING),
+            "decided_at": nullable(TIMESTAMP),
+            "can_decide": BOOL,
+        },
+        {"merged": BOOL},
+    ),
+    "AccessRequestList": obj({"requests": {"type": "array", "items": ref("AccessRequest")}}),
+    "AccessRequestDecide": obj({"status": {"type": "string", "enum": ["approved", "denied"]}}),
+    "AuditEvent": obj(
+        {
+            "id": INT,
+            "at": TIMESTAMP,
+            "actor": STRING,
+            "action": STRING,
+            "workspace": STRING,
+            "target": STRING,
+            "details": {"type": "object"},
         }
     ),
     "Status": obj(

@@ -20,7 +20,7 @@ from .._version import __version__
 from ..errors import SchemaOutdated
 from ..sandbox import KernelSandbox
 from ..store import database
-from . import commands, integrations, users
+from . import audit, commands, integrations, users
 from .base import PROG, Command, Group, Result
 from .demo import Demo, DemoWorld
 
@@ -190,6 +190,17 @@ class IntegrationGroup(Group):
     }
 
 
+class AuditGroup(Group):
+    """``audit export|prune``."""
+
+    name = f"{PROG} audit"
+    description = "Export a workspace's audit log (JSON lines or CSV); delete old rows."
+    subcommands = {
+        "export": (audit.AuditExportCommand, "Write a workspace's audit log to stdout."),
+        "prune": (audit.AuditPrune, "Delete audit rows older than the retention."),
+    }
+
+
 class TokenGroup(Group):
     """``token create|revoke|list``."""
 
@@ -237,6 +248,7 @@ jupyter workspace-perms status
         "collaborator": (CollaboratorGroup, CollaboratorGroup.description),
         "integration": (IntegrationGroup, IntegrationGroup.description),
         "token": (TokenGroup, TokenGroup.description),
+        "audit": (AuditGroup, AuditGroup.description),
         "user": (UserGroup, UserGroup.description),
         "set-owner": (commands.SetOwner, "Transfer ownership of a workspace."),
         "status": (Status, "Show the database, its schema and policy counts."),

@@ -6,7 +6,9 @@ provider; it has an Editor, a Contributor, a Viewer, a member signed in with Git
 colleague from the same domain who is not a member yet. Projects: ``analysis`` (full
 access, with a notebook that has a ``parameters`` cell and widgets), ``reports``
 (locked: view only) and ``secret-plans`` (private). A second workspace, ``lab``, is
-where members may duplicate projects to.
+where members may duplicate projects to. The Viewer has started a comment thread on the
+parameters cell, which the Editor answered, and asks the Admin for the Editor role on
+``analysis``: the comments sidebar and the settings page show both.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..notebook.anchors import quote_of, source_hash
 from ..store import PolicyStore
+from ..store.access_requests import AccessRequests
+from ..store.comments import Comments, NewComment
 
 DOMAIN = "acme.example"
 
@@ -44,7 +49,8 @@ PERSONAS = (
         "google",
         "Admin and owner of acme",
         "Manage members, domain invites and enforced SSO in Workspace settings (the gear "
-        "in the left bar). Even the Admin does not see the private project secret-plans.",
+        "in the left bar), and decide Vic's request for the Editor role there. Even the "
+        "Admin does not see the private project secret-plans.",
     ),
     Persona(
         "editor",
@@ -67,7 +73,9 @@ PERSONAS = (
         f"vic@{DOMAIN}",
         "google",
         "Viewer",
-        "Read the forecast notebook view-only: no kernel starts and no cell can change.",
+        "Read the forecast notebook view-only: no kernel starts and no cell can change. "
+        "Comment on a cell in the comments sidebar (the speech bubble on the right), and "
+        "ask for a higher role from the banner.",
     ),
     Persona(
         "guest",
@@ -128,7 +136,58 @@ def build_world(store: PolicyStore, root: Path, *, tokens: bool = True) -> dict[
         with store.write("demo") as w:
             secrets = {p.key: w.create_token(p.email, p.provider, note="demo")[1] for p in PERSONAS}
     _write_files(root)
+    _start_conversations(store, people)
     return secrets
+
+
+def _start_conversations(store: PolicyStore, people: dict[str, Persona]) -> None:
+    """A comment thread on the parameters cell and a pending access request."""
+    snap = store.snapshot
+    analysis = snap.project_named("acme", "analysis")
+    assert analysis is not None
+    viewer, editor = people["viewer"].email, people["editor"].email
+    source = forecast_notebook()["cells"][1]["source"]
+    path = FORECAST.split("/", 2)[2]
+
+    def comment(author: str, body: str, mentions: tuple[str, ...], parent: int | None) -> int:
+        assert analysis is not None
+        return (
+            Comments(store=store)
+            .post(
+                NewComment(
+                    project_id=analysis.id,
+                    workspace_id=analysis.workspace_id,
+                    path=path,
+                    target=FORECAST,
+                    author=author,
+                    body=body,
+                    mentions=mentions,
+                    parent_id=parent,
+                    cell_id=None if parent else "parameters",
+                    anchor=None if parent else (0, 18),
+                    quote="" if parent else quote_of(source, (0, 18)),
+                    source_hash="" if parent else source_hash(source),
+                )
+            )
+            .id
+        )
+
+    thread = comment(
+        viewer,
+        f"Is **5%** growth still right after Q3? @{editor}",
+        (editor,),
+        None,
+    )
+    comment(editor, "Good point: Cora, try 0.04 and save the outputs.", (), thread)
+    AccessRequests(store).ask(
+        analysis.workspace_id,
+        analysis.id,
+        snap.users_by_name[viewer],
+        "editor",
+        "I would like to fix the chart labels myself.",
+        viewer,
+        "acme/analysis",
+    )
 
 
 def _write_files(root: Path) -> None:

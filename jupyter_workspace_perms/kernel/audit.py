@@ -36,7 +36,7 @@ import hashlib
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -180,6 +180,8 @@ class ExecutionAuditor(LoggingConfigurable):
         self.dropped_full = 0  # queue full, or a record that could not be made
         self.dropped_unwritten = 0  # the database refused them or stayed unreachable
         self.written = 0
+        # other audit rows written with these batches (the denial recorder's ``drain``)
+        self.sources: list[Callable[[], list[dict[str, Any]]]] = []
 
     @observe("max_queue_length")
     def _limit_changed(self, change: dict[str, Any]) -> None:
@@ -289,10 +291,20 @@ class ExecutionAuditor(LoggingConfigurable):
             if batch:
                 self._deliver_events(batch)
             rows = self._retry + [record.row(self._target(record)) for record in batch]
+            rows += self._from_sources()
             self._retry = []
             written = self._write(rows)
             self.written += written
             return written
+
+    def _from_sources(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for source in self.sources:
+            try:
+                rows += source()
+            except Exception:
+                self.log.exception("audit: a source of rows failed")
+        return rows
 
     def _drain(self) -> list[ExecutionRecord]:
         """Take what is queued now (``record`` may keep appending meanwhile)."""

@@ -12,6 +12,8 @@ writes, so the rules live in one place:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .decisions import Decision, check_project, check_workspace
 from .facts import PolicySnapshot, Subject
 from .permissions import ProjectAccess, Role
@@ -226,8 +228,14 @@ def _not_above_own_role(granted: Decision, new_role: Role | None) -> Decision:
 
 
 def _refuse(granted: Decision, code: str, reason: str) -> Decision:
-    if code not in GUARD_CODES:  # every refusal code is listed, so the UI knows it
-        raise KeyError(f"guard code {code!r} is missing from GUARD_CODES")
+    return refusal_of(granted, code, reason, GUARD_CODES)
+
+
+def refusal_of(granted: Decision, code: str, reason: str, codes: Mapping[str, str]) -> Decision:
+    """``granted`` turned into a refusal with ``code``, which must be one of ``codes``:
+    every refusal code is listed, so the lab extension knows it."""
+    if code not in codes:
+        raise KeyError(f"refusal code {code!r} is not listed")
     return Decision(
         False,
         granted.permission,

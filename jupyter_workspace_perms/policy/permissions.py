@@ -110,8 +110,8 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "project:comment",
                 Role.viewer,
-                "Post, edit and delete own comments; request access.",
-                reserved=True,
+                "Post comments and replies on the project's files; edit, resolve and delete "
+                "one's own; ask for a higher role on the project.",
             ),
             _row(
                 "project:execute",
@@ -124,7 +124,7 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
                 "project:write",
                 Role.editor,
                 "Create, edit, rename and delete files; run any code; shut down any kernel "
-                "of the project; terminals when enabled.",
+                "of the project; terminals when enabled; resolve anyone's comments.",
             ),
             _row(
                 "project:integrations",
@@ -134,7 +134,8 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "project:share",
                 Role.admin,
-                "Change project access, manage collaborators.",
+                "Change project access, manage collaborators, decide access requests for "
+                "the project, delete anyone's comments.",
             ),
             _row(
                 "workspace:read",
@@ -155,7 +156,8 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "workspace:manage_members",
                 Role.admin,
-                "Add, remove and change the role of members (never above one's own role).",
+                "Add, remove and change the role of members (never above one's own role); "
+                "decide requests for a workspace role.",
             ),
             _row(
                 "workspace:manage_settings",
@@ -171,7 +173,8 @@ PERMISSIONS: Mapping[str, PermissionDef] = MappingProxyType(
             _row(
                 "workspace:audit",
                 Role.admin,
-                "See the names and creators of private projects (never their files).",
+                "Export the audit log; see the names and creators of private projects "
+                "(never their files).",
             ),
         ]
     )

@@ -40,6 +40,8 @@ from ..paths import Level, Location, PathRefused, locate_in
 from ..policy import PolicySnapshot
 from ..policy.names import validate_project_name
 from ..store import PolicyStore
+from ..store.comments import Comments
+from . import comment_anchors
 from .authz.access import decide_location, refused
 from .checkpoints import WorkspaceCheckpoints
 from .copies import (
@@ -75,6 +77,9 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         counted. A larger copy is refused with 413 before anything is written; the size
         limit is ``max_copy_folder_size_mb``.""",
     )
+
+    #: set by the extension: threads follow saves, renames and deletes (.comment_anchors)
+    comments: Comments | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -242,13 +247,39 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         return result
 
     async def _stock_save(self, model: dict[str, Any], path: str) -> dict[str, Any]:
-        """The stock save; notebooks one at a time per path (see :meth:`_merge_save`)."""
+        """The stock save; notebooks one at a time per path (see :meth:`_merge_save`).
+        The file's comment threads are re-anchored on what was written."""
         if model.get("type") != "notebook":
-            result: dict[str, Any] = await super().save(model, path)
-            return result
+            return await self._save_and_reanchor(model, path)
         async with self._save_locks(path):
-            result = await super().save(model, path)
+            return await self._save_and_reanchor(model, path)
+
+    async def _save_and_reanchor(self, model: dict[str, Any], path: str) -> dict[str, Any]:
+        """The stock save of ``model``; its comment threads re-anchored on it meanwhile
+        (:mod:`.comment_anchors`), stored once the file is written."""
+        pending = None
+        if self.comments is not None:
+            actor = self._actor()
+            pending = comment_anchors.saving(self.comments, self.root_dir, path, model, actor)
+        try:
+            result: dict[str, Any] = await super().save(model, path)
+        except BaseException:
+            if pending is not None:
+                await pending.abandon()
+            raise
+        if pending is not None:
+            await pending.finish()
         return result
+
+    def _actor(self) -> str:
+        """Who the current request is from, for audit rows (``server`` for internals)."""
+        found = self._request_user()
+        return "server" if found is None else found[1].username
+
+    def _comment_place(self, path: str) -> comment_anchors.FilePlace | None:
+        if self.comments is None:
+            return None
+        return comment_anchors.place_of(self.comments, self.root_dir, path)
 
     async def _merge_save(
         self, user: WorkspaceUser, model: dict[str, Any], path: str
@@ -267,7 +298,7 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
             loop = asyncio.get_running_loop()
             written = await loop.run_in_executor(None, merged, os_path, model.get("content"), base)
             merged_model = {"type": "notebook", "format": "json", "content": written}
-            result: dict[str, Any] = await super().save(merged_model, path)
+            result = await self._save_and_reanchor(merged_model, path)
         self._bases.remember(user.username, path, model["content"])
         return result
 
@@ -362,8 +393,11 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
         return result
 
     async def rename_file(self, old_path: str, new_path: str) -> None:
-        """Rename; a project folder's rename renames the project (in its workspace only)."""
+        """Rename; a project folder's rename renames the project (in its workspace only).
+        Comment threads follow the file or folder (a project folder needs nothing)."""
         found = self._request_user()
+        threads = self._comment_place(old_path)
+        moved_to = None if threads is None else self._comment_place(new_path)
         old = None
         if found is not None:
             snap = found[0].snapshot
@@ -391,12 +425,18 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
             except web.HTTPError:
                 await super().rename_file(new_path, old_path)  # keep folder and policy in step
                 raise
+        if threads is not None and self.comments is not None:
+            await comment_anchors.renamed(self.comments, threads, moved_to, self._actor())
 
     async def delete_file(self, path: str) -> None:
-        """Delete; deleting a project folder forgets the project."""
+        """Delete; deleting a project folder forgets the project (its comments with it),
+        deleting a file or folder inside one orphans its comment threads (kept)."""
         found = self._request_user()
         loc = None if found is None else self._locate(found[0].snapshot, path)
+        threads = self._comment_place(path)
         await super().delete_file(path)
+        if threads is not None and self.comments is not None:
+            await comment_anchors.deleted(self.comments, threads, self._actor())
         if loc is not None and loc.level is Level.project and found is not None:
             store, user = found
             ws, name = loc.workspace, loc.project

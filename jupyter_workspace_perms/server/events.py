@@ -25,6 +25,12 @@ what is not allowed is not sent, without a trace:
 ``.../jupyter_workspace_perms/kernel/execution/v1`` (the execution audit)
     only to holders of ``workspace:audit`` in the workspace of the kernel's
     project who may also read that project (and the notebook it names).
+``.../jupyter_workspace_perms/access_request/v1`` (access requests)
+    only to the requester and to those who may decide the request
+    (``project:share`` on its project, ``workspace:manage_members`` for a workspace role).
+``.../jupyter_workspace_perms/comment/v1`` (comments)
+    to readers of the file it names (``path``, as for file events): whoever may
+    read the project may read its comments.
 anything else (``gateway_client``, other extensions' schemas, events posted with
 ``POST /api/events``)
     only to server admins, and only when every ``path`` and ``source_path`` in it
@@ -52,6 +58,9 @@ from jupyter_server.services.events.handlers import SubscribeWebsocket
 from ..identity.provider import WorkspaceUser
 from ..paths import Level, Location, PathRefused, locate_in
 from ..policy import PolicySnapshot, check_project, check_workspace
+from ..policy.requests import may_decide
+from ..store.access_requests import ACCESS_REQUEST_SCHEMA_ID
+from ..store.comments import COMMENT_SCHEMA_ID
 from .authz.access import decide_location
 from .kernels import project_at
 
@@ -198,6 +207,29 @@ def execution_event(r: Recipient, data: dict[str, Any]) -> bool | None:
     return may_audit.allowed and r.may_read(data, ("notebook", *PATH_FIELDS))
 
 
+def access_request_event(r: Recipient, data: dict[str, Any]) -> bool | None:
+    """Access request events: the requester, and whoever may decide the request now."""
+    workspace_id, project_id = data.get("workspace_id"), data.get("project_id")
+    if not isinstance(workspace_id, int) or workspace_id not in r.snap.workspaces:
+        return False
+    if project_id is not None and (
+        not isinstance(project_id, int)
+        or r.snap.projects.get(project_id) is None
+        or r.snap.projects[project_id].workspace_id != workspace_id
+    ):
+        return False
+    if data.get("username") == r.user.username:
+        return True
+    return may_decide(r.snap, r.user.subject, workspace_id, project_id, r.now).allowed
+
+
+def comment_event(r: Recipient, data: dict[str, Any]) -> bool | None:
+    """Comment events: readers of the file (and so of the project) they name."""
+    if not isinstance(data.get("path"), str):
+        return False
+    return r.may_read(data, PATH_FIELDS)
+
+
 def other_event(r: Recipient, data: dict[str, Any]) -> bool | None:
     """Any other schema: server admins, for paths they may read."""
     return r.server_admin() and r.may_read(data, PATH_FIELDS)
@@ -207,6 +239,8 @@ RULES = {
     CONTENTS_SCHEMA: contents_event,
     KERNEL_ACTIONS_SCHEMA: kernel_event,
     EXECUTION_SCHEMA: execution_event,
+    ACCESS_REQUEST_SCHEMA_ID: access_request_event,
+    COMMENT_SCHEMA_ID: comment_event,
 }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -220,11 +221,103 @@ class ProjectIntegration(Base):
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Comment(Base):
+    """A comment on a project's file or notebook cell; a thread is a root and its replies.
+
+    The anchor lives on the root: the path inside the project (so a renamed project
+    keeps its threads without a write), the cell id, the quoted text and the SHA-256
+    of the cell's source when the thread was posted. ``anchor_state`` is ``current``,
+    ``outdated`` (the cell changed) or ``orphaned`` (the cell or file is gone); every
+    save and every rename, move and delete through the contents API updates it.
+    ``author`` and ``*_by`` name people as the audit log does (a username).
+    """
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_project_path", "project_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1024))  # inside the project folder
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    cell_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    anchor_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    anchor_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quote: Mapped[str] = mapped_column(Text, default="")
+    source_hash: Mapped[str] = mapped_column(String(64), default="")
+    anchor_state: Mapped[str] = mapped_column(String(16), default="current")
+    author: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_by: Mapped[str] = mapped_column(String(255), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CommentMention(Base):
+    """Someone a comment mentions (``@username``), resolved when it was written: only
+    people who could read the project then."""
+
+    __tablename__ = "comment_mentions"
+
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class AccessRequest(Base):
+    """A member's or guest's request for a higher role on a project (``project_id``) or
+    in a workspace (no project). ``status``: ``pending``, ``approved`` or ``denied``."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (
+        Index("ix_access_requests_workspace_status", "workspace_id", "status"),
+        # one pending request per person and place: two sent at once cannot both be stored
+        Index(
+            "uq_access_requests_pending_project",
+            "workspace_id",
+            "user_id",
+            "project_id",
+            unique=True,
+            sqlite_where=text("status = 'pending' AND project_id IS NOT NULL"),
+            postgresql_where=text("status = 'pending' AND project_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_access_requests_pending_workspace",
+            "workspace_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending' AND project_id IS NULL"),
+            postgresql_where=text("status = 'pending' AND project_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), nullable=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str] = mapped_column(String(255), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class AuditEvent(Base):
     """One policy change or one kernel execution request: who, what, when."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_workspace_at", "workspace_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_workspace_at", "workspace_id", "at"),
+        Index("ix_audit_events_at", "at"),  # retention prunes by age across workspaces
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

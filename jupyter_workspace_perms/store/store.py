@@ -222,9 +222,15 @@ class PolicyStore(LoggingConfigurable):
         """
         if not rows:
             return 0
+        # one INSERT per set of columns: an executemany takes its columns from the first
+        # row, and would silently drop what later rows carry beyond it
+        shapes: dict[frozenset[str], list[Mapping[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(frozenset(row), []).append(row)
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(orm.AuditEvent), list(rows))
+                for same in shapes.values():
+                    connection.execute(insert(orm.AuditEvent), same)
         except OperationalError as e:
             raise StoreUnavailable(
                 f"the policy database is unavailable, no audit event was written: {e.orig}"

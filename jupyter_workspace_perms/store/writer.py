@@ -303,10 +303,15 @@ class PolicyWriter:
         return project
 
     def delete_project(self, slug: str, name: str) -> None:
-        """Forget a project whose folder was deleted (its grants go with it)."""
+        """Forget a project whose folder was deleted (its grants and comments go with it,
+        the comments by the foreign key; the audit row counts them)."""
         project = self.project(slug, name)
+        comments = self.session.scalar(
+            select(func.count()).where(orm.Comment.project_id == project.id)
+        )
         self.session.delete(project)
-        self._audit("project.delete", project.workspace_id, f"{slug}/{name}", {})
+        details = {"comments": int(comments)} if comments else {}
+        self._audit("project.delete", project.workspace_id, f"{slug}/{name}", details)
 
     def set_project_access(self, slug: str, name: str, access: str) -> orm.Project:
         """Change what workspace members get on a project."""

@@ -62,3 +62,11 @@ export async function requestAPI<T>(
   }
   return data as T;
 }
+
+/** The message to show for a failed call: the server's own sentence when it sent one. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) {
+    return error.message || `${error.status} ${error.reason}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

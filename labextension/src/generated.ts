@@ -30,18 +30,18 @@ export interface IPermissionDef {
 /** The permission table, in its order. */
 export const PERMISSIONS: readonly IPermissionDef[] = [
   { name: "project:read", scope: "project", minRole: "viewer", description: "List, open, download and export (nbconvert) the project's files.", settingGrants: {}, reserved: false },
-  { name: "project:comment", scope: "project", minRole: "viewer", description: "Post, edit and delete own comments; request access.", settingGrants: {}, reserved: true },
+  { name: "project:comment", scope: "project", minRole: "viewer", description: "Post comments and replies on the project's files; edit, resolve and delete one's own; ask for a higher role on the project.", settingGrants: {}, reserved: false },
   { name: "project:execute", scope: "project", minRole: "contributor", description: "Start kernels; restart and interrupt the project's kernels; shut down kernels they started; run saved cells; change inputs; save outputs.", settingGrants: {"viewers_can_execute": "viewer"}, reserved: false },
-  { name: "project:write", scope: "project", minRole: "editor", description: "Create, edit, rename and delete files; run any code; shut down any kernel of the project; terminals when enabled.", settingGrants: {}, reserved: false },
+  { name: "project:write", scope: "project", minRole: "editor", description: "Create, edit, rename and delete files; run any code; shut down any kernel of the project; terminals when enabled; resolve anyone's comments.", settingGrants: {}, reserved: false },
   { name: "project:integrations", scope: "project", minRole: "editor", description: "Connect and disconnect workspace integrations to the project.", settingGrants: {}, reserved: false },
-  { name: "project:share", scope: "project", minRole: "admin", description: "Change project access, manage collaborators.", settingGrants: {}, reserved: false },
+  { name: "project:share", scope: "project", minRole: "admin", description: "Change project access, manage collaborators, decide access requests for the project, delete anyone's comments.", settingGrants: {}, reserved: false },
   { name: "workspace:read", scope: "workspace", minRole: "viewer", description: "List the workspace's visible projects and its members.", settingGrants: {}, reserved: false },
   { name: "workspace:create_project", scope: "workspace", minRole: "editor", description: "Create projects, including private ones, and make a project private.", settingGrants: {}, reserved: false },
   { name: "workspace:edit_files", scope: "workspace", minRole: "admin", description: "Create, edit, rename and delete files directly in the workspace folder (outside any project).", settingGrants: {}, reserved: false },
-  { name: "workspace:manage_members", scope: "workspace", minRole: "admin", description: "Add, remove and change the role of members (never above one's own role).", settingGrants: {}, reserved: false },
+  { name: "workspace:manage_members", scope: "workspace", minRole: "admin", description: "Add, remove and change the role of members (never above one's own role); decide requests for a workspace role.", settingGrants: {}, reserved: false },
   { name: "workspace:manage_settings", scope: "workspace", minRole: "admin", description: "Domain invites, enforced SSO provider, viewers_can_execute.", settingGrants: {}, reserved: false },
   { name: "workspace:manage_integrations", scope: "workspace", minRole: "admin", description: "Create, edit and delete the workspace's integrations (values are write-only for everyone).", settingGrants: {}, reserved: false },
-  { name: "workspace:audit", scope: "workspace", minRole: "admin", description: "See the names and creators of private projects (never their files).", settingGrants: {}, reserved: false },
+  { name: "workspace:audit", scope: "workspace", minRole: "admin", description: "Export the audit log; see the names and creators of private projects (never their files).", settingGrants: {}, reserved: false },
 ];
 
 /** Project access levels: how people name them and what members get. */
@@ -119,6 +119,12 @@ export const REASONS = {
   would_block_owner: "enforcing that provider would lock out the workspace owner",
   already_member: "already a member of this workspace",
   email_unverified: "joining needs an email address your login provider verified",
+  already_has_role: "you already hold that role or a higher one",
+  request_not_pending: "the request was already approved or denied",
+  request_changed: "the request changed while you decided: look at it again",
+  not_comment_author: "only the author of a comment may edit it",
+  resolve_needs_write: "resolving someone else's thread needs write access to the project",
+  delete_needs_share: "deleting someone else's comment needs the project admin role",
   merge_refused: "a save by someone who may run but not edit changed more than outputs and parameter values",
   invalid: "the request itself is malformed: an unknown role, a bad slug, a bad date",
   conflict: "the request is well formed but breaks a rule (e.g. demoting the owner)",

@@ -6,6 +6,7 @@
  */
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { commentsPlugins } from './comments';
 import { corePlugins } from './core';
 import { duplicatePlugins } from './duplicate';
 import { settingsPlugins } from './settings';
@@ -13,7 +14,8 @@ import { settingsPlugins } from './settings';
 const plugins: JupyterFrontEndPlugin<any>[] = [
   ...corePlugins,
   ...settingsPlugins,
-  ...duplicatePlugins
+  ...duplicatePlugins,
+  ...commentsPlugins
 ];
 
 export default plugins;

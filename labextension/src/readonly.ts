@@ -13,8 +13,8 @@
  *   the server refuses anyway says how to get back (./saves.ts).
  * - Without `project:execute`, the notebook never starts nor joins a kernel (its session
  *   context is told so before it initializes), run commands explain instead of hanging,
- *   and a banner says "View only — you can read this notebook" (comments are not built
- *   yet: it promises none).
+ *   and a banner says "View only — you can read this notebook", with a "Request
+ *   access" button (./requests/ask.ts) where the server would take a request.
  *
  * All of it is a convenience: the server refuses every edit, run and save anyway.
  */
@@ -35,6 +35,7 @@ import {
   guardCommands
 } from './commands';
 import { permissionDef } from './generated';
+import { requestAccessNode, requestPlace } from './requests/ask';
 import { RELOAD_COMMAND, RefusedSaves, isReported } from './saves';
 import { IStanding, MeModel, roleLabel, withArticle } from './session';
 
@@ -54,6 +55,8 @@ export const PARAMETERS_CLASS = 'jp-WorkspacePerms-parameters';
 export const CELL_TYPE_DROPDOWN = '.jp-Notebook-toolbarCellTypeDropdown';
 
 export const VIEW_ONLY_TEXT = 'View only — you can read this notebook';
+/** The CSS class of the banner's sentence (a "Request access" button may follow it). */
+export const BANNER_TEXT_CLASS = 'jp-WorkspacePerms-banner-text';
 
 /** The role the permission table first gives `permission` to, as people read it. */
 function neededRole(permission: string): string {
@@ -270,17 +273,37 @@ class NotebookGuard implements IDisposable {
     const locked = this.cellsLocked;
     this.panel.toggleClass(VIEW_ONLY_CLASS, viewOnly);
     this._banner.toggleClass('jp-mod-info', locked && !viewOnly);
+    let text = '';
     if (viewOnly) {
-      this._banner.node.textContent = VIEW_ONLY_TEXT;
-      this._banner.node.title = runReason();
-      this._banner.show();
+      text = VIEW_ONLY_TEXT;
     } else if (locked && this._standing !== null) {
-      this._banner.node.textContent = structureReason(this._standing);
-      this._banner.node.title = '';
-      this._banner.show();
-    } else {
-      this._banner.hide();
+      text = structureReason(this._standing);
     }
+    if (!text) {
+      this._banner.hide();
+      this._bannerKey = '';
+      return;
+    }
+    // "Request access" where the server would take a request (built once per change:
+    // it reads the person's latest request)
+    const place = requestPlace(this._standing);
+    const identity = this._me.me?.identity ?? null;
+    const key = JSON.stringify([text, place, identity?.username]);
+    if (key !== this._bannerKey) {
+      this._bannerKey = key;
+      const node = this._banner.node;
+      const span = document.createElement('span');
+      span.className = BANNER_TEXT_CLASS;
+      span.textContent = text;
+      span.title = viewOnly ? runReason() : text;
+      node.replaceChildren(span);
+      if (place !== null && identity !== null) {
+        node.appendChild(
+          requestAccessNode(identity, place, true, () => this._standing)
+        );
+      }
+    }
+    this._banner.show();
   }
 
   private _applyKernelPreference(): void {
@@ -333,6 +356,7 @@ class NotebookGuard implements IDisposable {
   private _noKernel = false;
   private _starting: Promise<void> = Promise.resolve();
   private _banner: Widget;
+  private _bannerKey = '';
   private _toolbarObserver: MutationObserver;
   private _saves: RefusedSaves;
   private _model: INotebookModel | null = null;

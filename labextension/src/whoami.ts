@@ -4,8 +4,9 @@
  * workspace, the project's access level and what the role allows, in words. A role
  * given on the project itself (a grant: a guest's, a collaborator's, the creator's
  * project admin) reads "Admin of this project", so that it is not taken for the
- * workspace role the settings page shows. In demo mode the popover also offers the
- * demo's other personas (./demo.ts).
+ * workspace role the settings page shows. Where a higher role exists, the popover
+ * offers "Request access" (./requests/ask.ts). In demo mode it also offers the demo's
+ * other personas (./demo.ts).
  *
  * It only shows what `GET me` answered; the server decides every request.
  */
@@ -15,6 +16,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IPersonas, fetchPersonas, isDemo, switcherNode } from './demo';
 import { PERMISSION_NAMES, PROJECT_ACCESS, permissionDef } from './generated';
+import { requestAccessNode, requestPlace } from './requests/ask';
 import {
   IIdentity,
   IMe,
@@ -185,7 +187,9 @@ export class WhoAmI extends Widget {
     if (me === null) {
       return;
     }
-    const body = new Widget({ node: popoverNode(me, this.standing) });
+    const body = new Widget({
+      node: popoverNode(me, this.standing, () => this.standing)
+    });
     body.addClass('jp-WorkspacePerms-whoami-popover');
     if (isDemo()) {
       // asked again on every opening: the server knows who is signed in now
@@ -221,8 +225,16 @@ function row(list: HTMLElement, term: string, value: string): HTMLElement {
   return dd;
 }
 
-/** The popover: identity, workspace, project access, role and what it allows. */
-export function popoverNode(me: IMe, standing: IStanding | null): HTMLElement {
+/**
+ * The popover: identity, workspace, project access, role and what it allows, and
+ * "Request access" where a higher role exists (`current`: the standing now, read
+ * again after a refused request).
+ */
+export function popoverNode(
+  me: IMe,
+  standing: IStanding | null,
+  current: () => IStanding | null = () => standing
+): HTMLElement {
   const node = document.createElement('div');
   node.setAttribute('role', 'dialog');
   node.setAttribute('aria-label', 'Who am I');
@@ -285,11 +297,11 @@ export function popoverNode(me: IMe, standing: IStanding | null): HTMLElement {
     }
     node.appendChild(ul);
   }
-  // Wired when access requests land on the server; until then hidden.
-  const request = document.createElement('button');
-  request.className = 'jp-Button jp-mod-styled jp-WorkspacePerms-whoami-request';
-  request.textContent = 'Request access';
-  request.hidden = true;
-  node.appendChild(request);
+  const place = requestPlace(standing);
+  if (place !== null) {
+    const request = requestAccessNode(identity, place, false, current);
+    request.classList.add('jp-WorkspacePerms-whoami-request');
+    node.appendChild(request);
+  }
   return node;
 }

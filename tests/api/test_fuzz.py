@@ -255,6 +255,12 @@ PARAMS: dict[str, st.SearchStrategy[str]] = {
     "integration": mostly(st.sampled_from(["dwh", "nope"]), HOSTILE_TEXT),
     # requests() adds the spare tokens' ids and never sends the personas' own
     "token_id": st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str), HOSTILE_TEXT),
+    "comment_id": st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70).map(str), HOSTILE_TEXT
+    ),
+    "request_id": st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70).map(str), HOSTILE_TEXT
+    ),
 }
 
 JSON = st.recursive(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import nbformat
 import pytest
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -25,6 +26,8 @@ from referencing.jsonschema import DRAFT202012
 
 from jupyter_workspace_perms.api.openapi import document, document_yaml
 from jupyter_workspace_perms.api.operations import BASE_PATH, BY_ID, OPERATIONS
+from jupyter_workspace_perms.store.access_requests import AccessRequests
+from jupyter_workspace_perms.store.comments import NewComment
 from tests.helpers.api import in_seconds
 
 DOC_URI = "urn:jupyter-workspace-perms:openapi"
@@ -135,6 +138,12 @@ def assert_matches_spec(method: str, path_template: str, response: Any) -> str:
     assert media_type in content, (method, path_template, code, media_type)
     if media_type == "application/json":
         body = json.loads(response.body)
+    elif media_type == "application/x-ndjson":  # JSON lines: each line is one schema'd item
+        lines = response.body.decode("utf-8").splitlines()
+        assert lines, f"{method} {path_template} {code}: no lines"
+        body = json.loads(lines[0])
+        for line in lines[1:]:
+            json.loads(line)
     else:
         body = response.body.decode("utf-8")
     location = _pointer("paths", path_template, method.lower(), "responses", code, "content")
@@ -162,6 +171,7 @@ class Case:
     status: int = 200
     raw: bytes | None = None  # a body that is not JSON
     settings: dict[str, Any] = field(default_factory=dict)  # server settings during the call
+    query: dict[str, str] = field(default_factory=dict)  # query parameters
 
 
 ACME = {"ws": "acme"}
@@ -169,6 +179,9 @@ PUBLIC = {"ws": "acme", "project": "public"}
 FUTURE = "2999-01-01T00:00:00Z"
 PAST = "2000-01-01T00:00:00Z"
 CREATION_ON = {"workspace_perms_allow_workspace_creation": True}
+SPEC_NB = "acme/public/spec.ipynb"  # cell "c1"; vic's comment on it is {comment}
+ON_NB = {"path": SPEC_NB}
+COMMENT = {"comment_id": "{comment}"}
 
 CASES: dict[str, list[Case]] = {
     "me.get": [Case("admin"), Case("guest"), Case("newcomer"), Case(None, status=401)],
@@ -362,6 +375,79 @@ CASES: dict[str, list[Case]] = {
         Case("viewer", {**PUBLIC, "integration": "dwh"}, status=403),
         Case(None, {**PUBLIC, "integration": "dwh"}, status=401),
     ],
+    "access_requests.list": [
+        Case("viewer", ACME),
+        Case("admin", ACME),
+        Case("guest", ACME),
+        Case("outsider", ACME, status=404),
+        Case(None, ACME, status=401),
+    ],
+    "access_requests.create": [
+        Case(
+            "contributor",
+            ACME,
+            {"project": "public", "role": "editor", "message": "hi"},
+            status=201,
+        ),
+        Case("guest", ACME, {"role": "viewer"}, status=201),
+        Case("viewer", ACME, {"project": "public", "role": "viewer"}, status=409),
+        Case("viewer", ACME, {"project": "private", "role": "editor"}, status=404),
+        Case("viewer", ACME, {"role": "boss"}, status=400),
+        Case(None, ACME, {"role": "editor"}, status=401),
+    ],
+    "access_request.patch": [
+        Case("viewer", {**ACME, "request_id": "{request}"}, {"status": "denied"}, status=403),
+        Case("contributor", {**ACME, "request_id": "{request}"}, {"status": "denied"}, status=404),
+        Case("admin", {**ACME, "request_id": "{request}"}, {"status": "maybe"}, status=400),
+        Case("admin", {**ACME, "request_id": "{request}"}, {"status": "approved"}),
+        Case("admin", {**ACME, "request_id": "{request}"}, {"status": "denied"}, status=409),
+        Case(None, {**ACME, "request_id": "{request}"}, {"status": "denied"}, status=401),
+    ],
+    "audit.export": [
+        Case("admin", ACME),
+        Case("editor", ACME, status=403),
+        Case("outsider", ACME, status=404),
+        Case(None, ACME, status=401),
+    ],
+    "comments.list": [
+        Case("viewer", query=ON_NB),
+        Case("guest", query={**ON_NB, "cell_id": "c1", "state": "open"}),
+        Case("viewer", query={**ON_NB, "state": "closed"}, status=400),
+        Case("viewer", query={"path": "acme/public"}, status=400),
+        Case("outsider", query=ON_NB, status=404),
+        Case("admin", query={"path": "acme/private/x.txt"}, status=404),
+        Case(None, query=ON_NB, status=401),
+    ],
+    "comments.create": [
+        Case("guest", body={**ON_NB, "cell_id": "c1", "body": "hi @ed@acme.test"}, status=201),
+        Case("viewer", body={**ON_NB, "body": "   "}, status=400),
+        Case("viewer", body={**ON_NB, "cell_id": "nope", "body": "x"}, status=400),
+        Case("viewer", body={**ON_NB, "body": "x", "quote": "forged"}, status=400),
+        Case("outsider", body={**ON_NB, "body": "x"}, status=404),
+        Case(None, body={**ON_NB, "body": "x"}, status=401),
+    ],
+    "comment.patch": [
+        Case("viewer", COMMENT, {"body": "edited"}),
+        Case("editor", COMMENT, {"resolved": True}),
+        Case("guest", COMMENT, {"body": "mine"}, status=403),
+        Case("viewer", COMMENT, {}, status=400),
+        Case("outsider", COMMENT, {"body": "mine"}, status=404),
+        Case(None, COMMENT, {"body": "mine"}, status=401),
+    ],
+    "comment.delete": [
+        Case("guest", COMMENT, status=403),
+        Case("viewer", COMMENT, status=204),
+        Case("viewer", COMMENT, status=404),
+        Case("viewer", {"comment_id": "x1"}, status=404),
+        Case(None, COMMENT, status=401),
+    ],
+    "mentions.list": [
+        Case("editor", ACME, query={"mentions": "me"}),
+        Case("guest", ACME, query={"mentions": "me"}),
+        Case("editor", ACME, query={"mentions": "you"}, status=400),
+        Case("outsider", ACME, query={"mentions": "me"}, status=404),
+        Case(None, ACME, query={"mentions": "me"}, status=401),
+    ],
     "tokens.list": [Case("admin"), Case("outsider"), Case(None, status=401)],
     "tokens.create": [
         Case("viewer", body={}, status=201),
@@ -423,7 +509,19 @@ def spec_world(wsp_world: Any, jp_serverapp: Any) -> dict[str, str]:
     integrations.create(acme, "dwh", {"DB_PASSWORD": "secret"}, "ada@acme.test")
     public = store.snapshot.projects_by_name[(acme, "public")]
     integrations.connect(acme, public, "dwh", "ed@acme.test")
-    return {"spare": str(spare_id)}
+    vic = store.snapshot.users_by_name["vic@acme.test"]
+    request, _merged = AccessRequests(store).ask(
+        acme, public, vic, "editor", "", "vic@acme.test", "acme/public:vic@acme.test"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("print(1)"))
+    nb.cells[0]["id"] = "c1"
+    (wsp_world.root / SPEC_NB).write_text(nbformat.writes(nb))
+    comments = jp_serverapp.web_app.settings["workspace_perms_comments"]
+    comment = comments.post(
+        NewComment(public, acme, "spec.ipynb", SPEC_NB, "vic@acme.test", "@ed@acme.test?", ())
+    )
+    return {"spare": str(spare_id), "request": str(request.id), "comment": str(comment.id)}
 
 
 @pytest.mark.parametrize("op_id", [op.id for op in OPERATIONS])
@@ -444,7 +542,11 @@ async def test_live_responses_match_the_spec(
         settings.update(case.settings)
         try:
             response = await wsp_fetch(
-                case.who, *path.removeprefix("/").split("/"), method=op.method, body=body
+                case.who,
+                *path.removeprefix("/").split("/"),
+                method=op.method,
+                body=body,
+                params=case.query or None,
             )
         finally:
             settings.update(saved)

@@ -50,7 +50,13 @@ def test_every_operation_is_served_and_every_route_is_an_operation() -> None:
 
 def example_path(op_path: str) -> list[str]:
     path = (BASE_PATH + op_path).format(
-        ws="acme", project="public", user="x@y.test", token_id=1, integration="dwh"
+        ws="acme",
+        project="public",
+        user="x@y.test",
+        token_id=1,
+        integration="dwh",
+        comment_id=1,
+        request_id=1,
     )
     return path.removeprefix("/").split("/")
 

@@ -121,6 +121,9 @@ async def test_route_refuses_malformed_bodies(api: Api, case: BodyCase) -> None:
 
 def test_every_operation_has_a_refusal_case() -> None:
     from tests.api import (
+        test_access_requests,
+        test_audit_export,
+        test_comments,
         test_duplicate,
         test_integrations,
         test_members,
@@ -129,7 +132,8 @@ def test_every_operation_has_a_refusal_case() -> None:
     )
 
     tables = [ROUTES, test_members.ROUTES, test_projects.ROUTES, test_tokens.ROUTES]
-    tables += [test_duplicate.ROUTES, test_integrations.ROUTES]
+    tables += [test_duplicate.ROUTES, test_integrations.ROUTES, test_access_requests.ROUTES]
+    tables += [test_comments.ROUTES, test_audit_export.ROUTES]
     covered = {param.values[0].op for table in tables for param in table}
     assert covered == {op.id for op in OPERATIONS}
 

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 BASE_URL = "/binder/jupyter/user/test/"
 URLPATH = "workspace-perms/demo"  # the README badge's ?urlpath=
 ITEM = "#jupyter-workspace-perms-whoami"
-BANNER = ".jp-WorkspacePerms-banner"
+BANNER = ".jp-WorkspacePerms-banner-text"  # the banner's sentence (a button follows)
 BUILD_TIMEOUT = 1200  # a source install builds the lab extension: minutes on two cores
 
 pytestmark = pytest.mark.timeout(BUILD_TIMEOUT + 300)

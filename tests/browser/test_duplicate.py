@@ -38,8 +38,15 @@ def hide_toasts(page: Page) -> None:
 def open_menu_on_analysis(page: Page) -> Any:
     """Right-click acme/analysis in the file browser; the menu's duplicate item."""
     page.evaluate("() => window.jupyterapp.shell.activateById('filebrowser')")
-    page.locator('.jp-DirListing-item[title^="Name: acme"]').dblclick()
-    page.locator('.jp-DirListing-item[title^="Name: analysis"]').click(button="right")
+    # open the folder by command, not by double-click: a listing still refreshing would
+    # swallow the click on a busy machine
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: '/acme/'})"
+    )
+    analysis = page.locator('.jp-DirListing-item[title^="Name: analysis"]')
+    expect(analysis).to_be_visible()
+    expect(page.locator(".jp-BreadCrumbs")).to_contain_text("acme")
+    analysis.click(button="right")
     item = page.locator(".lm-Menu-item", has_text=ITEM)
     expect(item).to_be_visible()
     return item

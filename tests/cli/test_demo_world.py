@@ -8,6 +8,8 @@ from pathlib import Path
 
 from jupyter_workspace_perms.demo.world import FORECAST, PERSONAS
 from jupyter_workspace_perms.store import PolicyStore, database
+from jupyter_workspace_perms.store.access_requests import AccessRequests
+from jupyter_workspace_perms.store.comments import Comments
 from tests.helpers.servers import jupyter_env, run
 
 MODULE = "jupyter_workspace_perms.cli.app"
@@ -34,6 +36,13 @@ def test_it_builds_the_world_without_tokens(tmp_path: Path, wsp_db_url: str) -> 
         assert "acme" in snap.workspaces_by_slug
         assert all(snap.user_named(p.email) is not None for p in PERSONAS)
         assert not snap.tokens_by_id  # personas sign in from the landing page only
+        analysis = snap.project_named("acme", "analysis")
+        assert analysis is not None
+        rows, mentions = Comments(store=store).of_file(analysis.id, "forecast.ipynb")
+        assert len(rows) == 2  # the Viewer's thread on the parameters cell, the Editor's reply
+        assert list(mentions.values()) == [["eddie@acme.example"]]
+        pending = AccessRequests(store).of_workspace(analysis.workspace_id, "pending")
+        assert [(r.project_id, r.role) for r in pending] == [(analysis.id, "editor")]
     finally:
         store.close()
 

@@ -51,9 +51,19 @@ class Api:
     world: World
     store: PolicyStore
 
-    async def __call__(self, who: str | None, method: str, path: str, body: Any = NO_BODY) -> Reply:
-        """``await api("admin", "GET", "workspaces/acme")``; ``body`` is JSON-encoded unless str."""
+    async def __call__(
+        self,
+        who: str | None,
+        method: str,
+        path: str,
+        body: Any = NO_BODY,
+        params: dict[str, str] | None = None,
+    ) -> Reply:
+        """``await api("admin", "GET", "workspaces/acme")``; ``body`` is JSON-encoded unless str;
+        ``params`` make the query string."""
         kwargs: dict[str, Any] = {"method": method}
+        if params:
+            kwargs["params"] = params
         if body is not NO_BODY:
             kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
         elif method in ("POST", "PUT", "PATCH"):
@@ -119,15 +129,16 @@ class RouteCase:
     path: str
     refusals: tuple[tuple[str, int, str], ...]
     body: Any = NO_BODY
+    params: dict[str, str] | None = None  # the query string
 
 
 async def check_refusals(api: Api, case: RouteCase) -> None:
     """Each refusal answers its status and reason, and the policy version does not move."""
     before = api.version()
-    seen = [await api(None, case.method, case.path, case.body)]
+    seen = [await api(None, case.method, case.path, case.body, case.params)]
     assert (seen[0].code, seen[0].reason) == (401, "no_identity"), f"no identity: {seen[0]!r}"
     for who, code, reason in case.refusals:
-        reply = await api(who, case.method, case.path, case.body)
+        reply = await api(who, case.method, case.path, case.body, case.params)
         assert (reply.code, reply.reason) == (code, reason), f"{who}: {reply!r}"
         assert reply.body["message"], f"{who}: refusal without a message"
     assert api.version() == before, f"a refused {case.method} {case.path} changed the policy"

@@ -85,6 +85,8 @@ KINDS = (
     "list_people",
     "readable",
     "guard",
+    "request",
+    "comment",
 )
 CASE_KEYS = {"id", "expect", "xfail", *KINDS}
 DECISION_EXPECT_KEYS = {"allowed", "code", "role", "visible"}
@@ -100,6 +102,16 @@ QUERY_KEYS: Mapping[str, tuple[set[str], set[str]]] = {
         {"call", "actor"},
         {"provider", "workspace", "target", "project", "role", "access", "enforce", "now"},
     ),
+    # access requests (policy/requests.py): may_request, may_decide, may_approve
+    "request": ({"call", "actor", "workspace"}, {"provider", "project", "role", "target", "now"}),
+    # comments (policy/comments.py): can_edit_comment, can_resolve_comment, can_delete_comment
+    "comment": ({"call", "actor", "project", "author"}, {"provider", "now"}),
+}
+COMMENT_CALLS = ("can_edit_comment", "can_resolve_comment", "can_delete_comment")
+REQUEST_CALLS: Mapping[str, set[str]] = {
+    "may_request": {"role"},
+    "may_decide": set(),
+    "may_approve": {"target", "role"},
 }
 GUARD_CALLS: Mapping[str, set[str]] = {
     "can_set_member": {"workspace", "target", "role"},
@@ -369,7 +381,19 @@ def _parse_case(path: Path, why: str, entry: object) -> Case:
         if call not in GUARD_CALLS:
             raise CaseFileError(f"{where}: unknown guard {call!r}")
         _keys(f"{where}: {call}", query, {"call", "actor", *GUARD_CALLS[call]}, {"provider", "now"})
-    if kind in ("check", "guard"):
+    if kind == "request":
+        call = query["call"]
+        if call not in REQUEST_CALLS:
+            raise CaseFileError(f"{where}: unknown request rule {call!r}")
+        _keys(
+            f"{where}: {call}",
+            query,
+            {"call", "actor", "workspace", *REQUEST_CALLS[call]},
+            {"provider", "project", "now"},
+        )
+    if kind == "comment" and query["call"] not in COMMENT_CALLS:
+        raise CaseFileError(f"{where}: unknown comment rule {query['call']!r}")
+    if kind in ("check", "guard", "request", "comment"):
         _keys(f"{where}: expect", expect, {"allowed", "code", "role"}, {"visible"})
         if expect["allowed"] != (expect["code"] == "allowed"):
             raise CaseFileError(f"{where}: allowed must be true exactly when code is 'allowed'")

@@ -523,6 +523,39 @@ ROUTES: dict[str, Enforced | Public] = {
     f"{API}{WS}/projects/(?P<project>[^/]+)/integrations/(?P<integration>[^/]+)": Enforced(
         OURS, Probe("viewer", "PUT", f"{API}workspaces/acme/projects/public/integrations/dwh")
     ),
+    f"{API}comments": Enforced(
+        OURS,
+        Probe("outsider", "GET", f"{API}comments", params={"path": NB}, reason="not_found"),
+        Probe("viewer", "GET", f"{API}comments", params={"path": NB}),
+    ),
+    f"{API}comments/(?P<comment_id>[^/]+)": Enforced(
+        OURS, Probe("outsider", "DELETE", f"{API}comments/1", reason="not_found")
+    ),
+    f"{API}{WS}/comments": Enforced(
+        OURS,
+        Probe("outsider", "GET", f"{API}workspaces/acme/comments", params={"mentions": "me"}),
+        Probe("guest", "GET", f"{API}workspaces/acme/comments", params={"mentions": "me"}),
+    ),
+    f"{API}{WS}/access-requests": Enforced(
+        OURS,
+        Probe("outsider", "GET", f"{API}workspaces/acme/access-requests", reason="not_found"),
+        Probe("guest", "GET", f"{API}workspaces/acme/access-requests"),
+    ),
+    f"{API}{WS}/access-requests/(?P<request_id>[^/]+)": Enforced(
+        OURS,
+        Probe(
+            "outsider",
+            "PATCH",
+            f"{API}workspaces/acme/access-requests/1",
+            body={"status": "approved"},
+            reason="not_found",
+        ),
+    ),
+    f"{API}{WS}/audit": Enforced(
+        OURS,
+        Probe("editor", "GET", f"{API}workspaces/acme/audit", reason="role_too_low"),
+        Probe("admin", "GET", f"{API}workspaces/acme/audit", params={"format": "csv"}),
+    ),
     f"{API}tokens": Enforced(OURS, anon(f"{API}tokens"), Probe("outsider", "GET", f"{API}tokens")),
     f"{API}tokens/(?P<token_id>[^/]+)": Enforced(
         OURS, Probe("outsider", "DELETE", f"{API}tokens/{{token}}")

@@ -5,6 +5,7 @@ Every test runs on SQLite and on a real PostgreSQL server started by the suite.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -317,3 +318,24 @@ def test_a_deleted_projects_id_is_never_given_again(store: PolicyStore) -> None:
     with store.write("t") as w:
         again = w.create_project("beta", "new").id
     assert first < last < again
+
+
+def test_audit_rows_of_different_shapes_keep_every_column(store: PolicyStore) -> None:
+    """A batch mixes rows with and without ``details``: none loses a column."""
+    rows = [
+        {"actor": "a", "action": "shape.test", "workspace_id": None, "target": "first"},
+        {
+            "actor": "b",
+            "action": "shape.test",
+            "workspace_id": None,
+            "target": "second",
+            "details": {"reason": "kept"},
+        },
+    ]
+    assert store.record_events(rows) == 2
+    with store.engine.connect() as connection:
+        query = "SELECT target, details FROM audit_events WHERE action = 'shape.test'"
+        stored = dict(connection.execute(text(query)).all())
+    details = stored["second"]
+    details = json.loads(details) if isinstance(details, str) else details
+    assert details == {"reason": "kept"}

@@ -117,6 +117,34 @@ def api(operation_id: str) -> Callable[[F], F]:
     return decorate
 
 
+def _unencodable(body: Any) -> str | None:
+    """Where ``body`` holds a string that no database stores, or None: one UTF-8 cannot
+    encode (JSON allows lone surrogates) or with a NUL character (PostgreSQL refuses
+    it in text). A loop, not recursion: the body may be nested as deep as the parser
+    allowed. Never names the value (it may be a secret)."""
+    stack: list[tuple[str, Any]] = [("", body)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and not _encodes(value):
+            return where or "body"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not _encodes(key):
+                    return where or "body"
+                stack.append((f"{where}/{key}".lstrip("/"), item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}/{n}".lstrip("/"), item) for n, item in enumerate(value))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in text
+
+
 def _expected(error: Any) -> str:
     """What the schema wanted, never the value sent: bodies carry secrets (integration
     values), and this message reaches the answer and the log."""
@@ -198,6 +226,12 @@ class WorkspacePermsHandler(APIHandler):
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "body"
             raise InvalidInput(f"{where}: {_expected(error)}", "invalid_body")
+        bad = _unencodable(body)
+        if bad is not None:
+            raise InvalidInput(
+                f"{bad}: text with a NUL character or a lone surrogate, which cannot be stored",
+                "invalid_body",
+            )
         return cast(dict[str, Any], body)
 
     # -- writing -----------------------------------------------------------------------
@@ -227,11 +261,30 @@ class WorkspacePermsHandler(APIHandler):
         """Our own errors become ``{"message", "reason"}`` with their status code."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, WorkspacePermsError):
+            self._record_denial(exc)
             self.set_status(exc.status)
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps({"message": exc.message, "reason": exc.reason}))
             return
         super().write_error(status_code, **kwargs)
+
+    def _record_denial(self, exc: WorkspacePermsError) -> None:
+        """A refusal (403, 404) of a signed-in caller goes to the denial recorder, with
+        the workspace of the route when it names a known one."""
+        recorder = self.settings.get("workspace_perms_denials")
+        user = getattr(self, "_jupyter_current_user", None)
+        if recorder is None or exc.status not in (403, 404) or not isinstance(user, WorkspaceUser):
+            return
+        slug = (self.path_kwargs or {}).get("ws")
+        ws_id = None if slug is None else self.store.snapshot.workspaces_by_slug.get(slug)
+        recorder.record(
+            user.username,
+            exc.reason,
+            ws_id,
+            self.request.path,
+            self.request.method or "",
+            exc.status,
+        )
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         """Refusals are expected: log them briefly, not as crashes."""
@@ -246,6 +299,6 @@ def route(path: str) -> str:
     from ..operations import BASE_PATH
 
     pattern = BASE_PATH + path.replace(".", r"\.")
-    for name in ("ws", "project", "user", "token_id", "integration"):
+    for name in ("ws", "project", "user", "token_id", "integration", "comment_id", "request_id"):
         pattern = pattern.replace("{" + name + "}", f"(?P<{name}>[^/]+)")
     return pattern

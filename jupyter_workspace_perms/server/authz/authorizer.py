@@ -47,6 +47,8 @@ from .targets import EXECUTE, Refusal, Shutdown, Target
 
 # resources of this extension's own REST API: its handlers decide each operation
 RESOURCE_PREFIX = "jupyter_workspace_perms:"
+# the attribute of a refusal that names the workspace it was decided in
+DENIED_IN = "workspace_perms_workspace_id"
 ADMIN_PERMISSION = "workspace:manage_settings"
 # resources open to any signed-in user: nothing in them names a file or a kernel
 OPEN_RESOURCES = {
@@ -110,7 +112,20 @@ class WorkspaceAuthorizer(Authorizer):
     def is_authorized(
         self, handler: web.RequestHandler, user: User, action: str, resource: str
     ) -> bool:
-        """Allow, or raise 404/403 with the reason (a plain False gives a bare 403)."""
+        """Allow, or raise 404/403 with the reason (a plain False gives a bare 403).
+
+        Every refusal raised here is also handed to the denial recorder
+        (``workspace_perms_denials``, :mod:`...store.denials`), which rate-limits it.
+        """
+        try:
+            return self._authorize(handler, user, action, resource)
+        except web.HTTPError as e:
+            record_denial(handler, user, e, getattr(e, DENIED_IN, None))
+            raise
+
+    def _authorize(
+        self, handler: web.RequestHandler, user: User, action: str, resource: str
+    ) -> bool:
         if not isinstance(user, WorkspaceUser):
             return False
         if resource.startswith(RESOURCE_PREFIX):
@@ -247,7 +262,30 @@ def _per_user_object(obj: Any, resource: str, action: str) -> bool:
 
 def _enforce(decision: Decision) -> None:
     if not decision.allowed:
-        raise refused(decision)
+        error = refused(decision)
+        if decision.workspace is not None:
+            setattr(error, DENIED_IN, decision.workspace.id)
+        raise error
+
+
+def record_denial(
+    handler: web.RequestHandler, user: Any, error: web.HTTPError, workspace_id: int | None
+) -> None:
+    """Hand a refusal (403 or 404) of a signed-in user to the denial recorder, if any."""
+    recorder = handler.settings.get("workspace_perms_denials")
+    if recorder is None or error.status_code not in (403, 404):
+        return
+    username = getattr(user, "username", None)
+    if not username:
+        return
+    recorder.record(
+        username,
+        error.reason or str(error.status_code),
+        workspace_id,
+        handler.request.path,
+        handler.request.method or "",
+        error.status_code,
+    )
 
 
 def _snapshot(handler: Any) -> PolicySnapshot | None:

@@ -5,7 +5,7 @@
  */
 import * as React from 'react';
 
-import { ApiError, requestAPI } from '../api';
+import { messageOf, requestAPI } from '../api';
 import { ROLES } from '../generated';
 
 /** Whether the server's `permissions` list holds `permission` (the browser never infers). */
@@ -16,13 +16,8 @@ export function holds(
   return !!permissions && permissions.includes(permission);
 }
 
-/** The message to show for a failed call: the server's own sentence when it sent one. */
-export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) {
-    return error.message || `${error.status} ${error.reason}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
+// The message to show for a failed call: the server's own sentence when it sent one.
+export { messageOf };
 
 /** An event only a person can cause: a trusted click, key press, change or submit. */
 export type UserEvent = React.SyntheticEvent<Element, Event>;

@@ -6,6 +6,7 @@
  * of the page still works.
  */
 import { requestAPI } from '../api';
+import { IAccessRequest, listRequests } from '../requests/api';
 import { Permission } from '../generated';
 import { holds, messageOf, seg } from './common';
 import {
@@ -44,6 +45,8 @@ export interface ISettingsData {
   integrations: Loaded<IIntegration[]> | null;
   /** The integrations connected to each project the person may read, by name. */
   connections: Record<string, Loaded<IConnectionList>>;
+  /** The person's own access requests and those they may decide; null outside. */
+  requests: Loaded<IAccessRequest[]> | null;
 }
 
 async function loaded<T>(call: Promise<T>): Promise<Loaded<T>> {
@@ -80,7 +83,8 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
       latestTokenExpiry: await latestTokenExpiry,
       status: await status,
       integrations: null,
-      connections: {}
+      connections: {},
+      requests: null
     };
   }
   const ws = seg(current.slug);
@@ -89,7 +93,9 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
   // says): the page explains that instead of asking for what the server would refuse
   const readable = holds(current.permissions, WORKSPACE_READ);
   const readers = openable.filter(p => holds(p.permissions, PROJECT_READ));
-  const [workspace, members, details, integrations, connected] = await Promise.all([
+  // members and guests may ask; the server lists what each may see
+  const asks = !current.sso_blocked && (current.role !== null || current.guest);
+  const [workspace, members, details, integrations, connected, requests] = await Promise.all([
     readable ? loaded(requestAPI<IWorkspace>('GET', `workspaces/${ws}`)) : null,
     readable
       ? loaded(
@@ -120,7 +126,8 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
           )
         )
       )
-    )
+    ),
+    asks ? loaded(listRequests(current.slug)) : null
   ]);
   const projects: Record<string, Loaded<IProject>> = {};
   openable.forEach((p, i) => (projects[p.name] = details[i]));
@@ -137,6 +144,7 @@ export async function loadSettings(slug: string | null): Promise<ISettingsData> 
     latestTokenExpiry: await latestTokenExpiry,
     status: await status,
     integrations,
-    connections
+    connections,
+    requests
   };
 }

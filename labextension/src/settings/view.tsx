@@ -19,6 +19,7 @@ import {
 } from './common';
 import { ISettingsData, loadSettings } from './data';
 import { KernelSandboxNote } from './sandbox';
+import { AccessRequestsSection } from './requests';
 import { IntegrationsSection } from './integrations';
 import { IMeWorkspace } from './types';
 import { MembersSection } from './members';
@@ -224,6 +225,7 @@ function Body(props: { data: ISettingsData; project: string | null }): JSX.Eleme
   return (
     <>
       <KernelSandboxNote status={data.status} />
+      {data.current && <AccessRequestsSection data={data} />}
       {data.notFound && (
         <p className="jp-WorkspacePermsSettings-loadError" role="alert">
           You are not a member or guest of a workspace named “{data.notFound}”.
