@@ -207,6 +207,8 @@ def lab_args(root: Path, port: int, home: Path, token: str, extension: bool) -> 
         "--LabApp.extension_manager=readonly",
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
         f"--LabApp.user_settings_dir={home / 'user-settings'}",
+        # jupyter-collaboration's update store: upstream's default is the working folder
+        f"--SQLiteYStore.db_path={home / 'ystore.db'}",
     ]
     if not extension:
         extra.append(f"--LabApp.labextensions_path={home / 'labextensions'}")

@@ -21,7 +21,12 @@ the server:
   secret (its runtime, config and data folders, the policy database);
 - when terminals are on, open them through
   :class:`~.server.terminals.WorkspaceTerminalManager`: a project's terminals run in
-  its sandbox and belong to it.
+  its sandbox and belong to it;
+- when jupyter-collaboration runs, serve its room route with
+  :class:`~.server.collaboration.handler.GuardedRoomHandler` (every Yjs message judged
+  against its sender), close the room sockets of users who lost access, and keep its
+  stores (the Yjs update store, the session file, the file id database) outside
+  ``root_dir``.
 """
 
 from __future__ import annotations
@@ -197,6 +202,7 @@ class WorkspacePermsExtension(ExtensionApp):
     _pruner: PeriodicCallback | None = None
     _refresher: PeriodicCallback | None = None
     _revocations: RevocationWatcher | None = None
+    _room_watcher: Any = None
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         """Install our identity provider before the server creates its own."""
@@ -216,6 +222,25 @@ class WorkspacePermsExtension(ExtensionApp):
         # JupyterLab links after us (alphabetical order) and reads this from the server's
         # config: its extension manager then lists extensions but cannot pip-install.
         serverapp.config.LabApp.extension_manager = "readonly"
+        self._place_collaboration_stores(serverapp)
+
+    def _place_collaboration_stores(self, serverapp: Any) -> None:
+        """Put jupyter-collaboration's stores in the Jupyter data folder unless configured.
+
+        Upstream keeps its Yjs updates in ``.jupyter_ystore.db`` in the working folder
+        and its session file in ``<root_dir>/.jupyter``: both inside ``root_dir`` where
+        the server usually starts, readable through file routes. jupyter_server_ydoc
+        links before us (alphabetical order) and reads both when it loads, after us.
+        """
+        app = _collaboration_app(serverapp)
+        if app is None:
+            return
+        data = Path(jupyter_data_dir())
+        for config in (serverapp.config, app.config):
+            if "db_path" not in config.SQLiteYStore:
+                config.SQLiteYStore.db_path = str(data / "workspace_perms_ystore.db")
+        if not app.session_store_path:
+            app.session_store_path = str(data / "workspace_perms_collaboration_sessions.json")
 
     def _install_terminal_manager(self, serverapp: Any) -> None:
         """Make jupyter_server_terminals build our terminal manager.
@@ -249,6 +274,7 @@ class WorkspacePermsExtension(ExtensionApp):
                 self.integrations.key_file, "the integration key", "c.Integrations.key_file"
             )
             self.integrations.check_key()
+            self._refuse_collaboration_stores_inside_root()
         except WorkspacePermsError as e:
             self.log.critical("jupyter-workspace-perms cannot start: %s", e.message)
             serverapp.exit(1)
@@ -271,6 +297,47 @@ class WorkspacePermsExtension(ExtensionApp):
         self._start_refresher(store)
         self._revocations = RevocationWatcher(self.kernel_websocket_connection_class)
         self._revocations.start()
+        self._start_collaboration()
+
+    def _start_collaboration(self) -> None:
+        """With jupyter-collaboration, guard its room route and watch its sockets."""
+        serverapp = self.serverapp
+        assert serverapp is not None
+        if _collaboration_app(serverapp) is None:
+            return
+        from .server.collaboration import handler
+
+        handler.install(serverapp.web_app)
+        self._room_watcher = handler.RoomWatcher()
+        self._room_watcher.start()
+
+    def _refuse_collaboration_stores_inside_root(self) -> None:
+        """jupyter-collaboration's stores hold every document's content and history:
+        like the policy database, never where file routes and kernels reach."""
+        serverapp = self.serverapp
+        assert serverapp is not None
+        app = _collaboration_app(serverapp)
+        if app is not None:
+            if hasattr(app.ystore_class, "db_path"):  # an SQLiteYStore (upstream's default)
+                db_path = app.config.SQLiteYStore.get("db_path", ".jupyter_ystore.db")
+                self._refuse_inside_root(
+                    os.path.abspath(str(db_path)),
+                    "the collaboration store",
+                    "c.SQLiteYStore.db_path",
+                )
+            sessions = app.session_store_path
+            if sessions:
+                self._refuse_inside_root(
+                    os.path.abspath(os.path.expanduser(sessions)),
+                    "the collaboration session file",
+                    "c.YDocExtension.session_store_path",
+                )
+        file_ids = serverapp.web_app.settings.get("file_id_manager")
+        db = getattr(file_ids, "db_path", None)
+        if isinstance(db, str) and db != ":memory:":
+            self._refuse_inside_root(
+                os.path.abspath(db), "the file id database", "c.BaseFileIdManager.db_path"
+            )
 
     def _refuse_replaced_parts(self) -> None:
         """Fail closed when other config replaced a part this extension enforces with.
@@ -342,6 +409,9 @@ class WorkspacePermsExtension(ExtensionApp):
         database = sqlite_path(store.db_url)
         if database is not None:
             secret += _hiding(database, ("", "-wal", "-shm", "-journal"))
+        ystore = serverapp.config.SQLiteYStore.get("db_path")
+        if isinstance(ystore, str):
+            secret += _hiding(Path(os.path.abspath(ystore)), ("", "-wal", "-shm", "-journal"))
         sandbox.start(secret, serverapp.runtime_dir)
 
     def _refuse_inside_root(self, path: str, what: str, setting: str) -> None:
@@ -469,11 +539,20 @@ class WorkspacePermsExtension(ExtensionApp):
             self._pruner.stop()
         if self.denials is not None:
             self.denials.finish()  # the auditor's last write sums up open windows
+        if self._room_watcher is not None:
+            self._room_watcher.stop()
         if self.auditor is not None:
             # the last write may wait on the database: keep it off the event loop
             await asyncio.get_running_loop().run_in_executor(None, self.auditor.stop)
         if self.store is not None:
             self.store.close()
+
+
+def _collaboration_app(serverapp: Any) -> Any:
+    """jupyter_server_ydoc's extension app when it is enabled, else None."""
+    manager = getattr(serverapp, "extension_manager", None)
+    point = None if manager is None else manager.extension_points.get("jupyter_server_ydoc")
+    return getattr(point, "app", None)
 
 
 def _hiding(path: Path, companions: tuple[str, ...]) -> list[str]:

@@ -6,6 +6,7 @@ and its targets are for people, see ``benchmarks/README.md``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -327,3 +328,28 @@ def test_comments_benchmark_quick_run_reports(tmp_path: Path) -> None:
     assert len(results["save_ms"]["with"]) == len(results["save_ms"]["without_cpu"]) == 4
     assert results["save_ms"]["cpu_ratio"] > 0 and results["save_ms"]["wall_ratio"] > 0
     assert results["outdated"] > 0  # the edited cells' threads were re-anchored
+
+
+@pytest.mark.server
+def test_rtc_benchmark_quick_run_reports(tmp_path: Path) -> None:
+    """A quick run starts a stock and a guarded collaboration server, exits 0 and reports
+    CPU per update, latency to the other client, the machine's load and the target."""
+    if importlib.util.find_spec("jupyter_server_ydoc") is None:
+        missing("jupyter-collaboration (the test extra) is needed for this benchmark")
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/rtc.py", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| server | edits | server CPU µs per update | p50 ms | p99 ms |" in done.stdout
+    lines = done.stdout.splitlines()
+    for server in ("stock", "guarded"):
+        assert any(ln.startswith(f"| {server} | 200 |") for ln in lines), done.stdout
+    target = next((ln for ln in lines if "TARGET server CPU per update" in ln), "")
+    assert "PASS" in target or "FAIL" in target, done.stdout
+    assert "INFO machine load" in done.stdout
+    assert json.loads(out.read_text())["rows"]["guarded"]["edits"] == 200

@@ -6,12 +6,14 @@ means exiting with a message, which an in-process fixture cannot show.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from jupyter_workspace_perms.store import database
+from tests.helpers.missing import missing
 from tests.helpers.servers import start_server
 
 
@@ -65,3 +67,34 @@ def test_server_refuses_to_run_when_config_replaces_an_enforcing_part(
     result = start_server(root, db_url, tmp_path, *extra)
     assert result.returncode != 0
     assert named in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "what"),
+    [
+        ("--SQLiteYStore.db_path={root}/.ystore.db", "the collaboration store"),
+        (
+            "--YDocExtension.session_store_path={root}/.sessions.json",
+            "the collaboration session file",
+        ),
+        ("--BaseFileIdManager.db_path={root}/.file_id.db", "the file id database"),
+    ],
+)
+def test_server_refuses_collaboration_stores_inside_root_dir(
+    tmp_path: Path, setting: str, what: str
+) -> None:
+    """jupyter-collaboration's stores hold every document's content and history."""
+    if importlib.util.find_spec("jupyter_server_ydoc") is None:
+        missing("jupyter-collaboration (the test extra) is needed for this test")
+    root = tmp_path / "root"
+    root.mkdir()
+    result = start_server(
+        root,
+        f"sqlite:///{tmp_path / 'policy.sqlite'}",
+        tmp_path,
+        "--ServerApp.jpserver_extensions=jupyter_server_ydoc=True",
+        "--ServerApp.jpserver_extensions=jupyter_server_fileid=True",
+        setting.format(root=root),
+    )
+    assert result.returncode != 0
+    assert f"{what} " in result.stderr and "inside root_dir" in result.stderr

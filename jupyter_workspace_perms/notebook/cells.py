@@ -96,6 +96,50 @@ def _names_of_literal_assignments(module: ast.Module) -> tuple[str, ...] | None:
     return tuple(names)
 
 
+# what a value being typed may lack to be a literal: a digit, a closing quote or bracket
+COMPLETIONS = ("0", "'", '"', "]", ")", "}", "0]", "0)", "0}", "'''", '"""', "']", '"]')
+
+
+def names_while_typing(source: str) -> tuple[str, ...] | None:
+    """The names of a parameters cell as someone edits its values one key at a time.
+
+    ``source`` is a ``name = <literal>`` sequence, or one whose values are being
+    typed: it does not parse, and each line (or the whole) becomes literal
+    assignments once a digit, a quote or a bracket is added (``rate = `` while
+    ``0.05`` becomes ``0.07``). Such a source is a syntax error, never code that
+    runs; anything else is None.
+    """
+    source = normalize(source)
+    names = assigned_names(source)
+    if names is not None or len(source) > MAX_PARAMETERS_SOURCE:
+        return names
+    try:
+        ast.parse(source)
+        return None  # it runs, and it is not literal assignments
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    lines = [_completed(line) for line in source.split("\n")]
+    if all(line is not None for line in lines):
+        names = assigned_names("\n".join(line for line in lines if line is not None))
+        if names is not None:
+            return names
+    for end in COMPLETIONS:
+        names = assigned_names(source + end)
+        if names is not None:
+            return names
+    return None
+
+
+def _completed(line: str) -> str | None:
+    """``line`` if it parses as literal assignments (or nothing), else the line completed."""
+    if assigned_names(line) is not None:
+        return line
+    for end in COMPLETIONS:
+        if assigned_names(line + end):
+            return line + end
+    return None
+
+
 def parameter_values_only(stored: str, new: str) -> bool:
     """Whether ``new`` changes only literal values of the assignments in ``stored``.
 

@@ -224,8 +224,10 @@ def _source(cell: Mapping[str, Any]) -> str | Sequence[str]:
     return source if isinstance(source, (str, list)) else ""
 
 
-def _is_view(key: str, value: Any) -> bool:
-    """Whether ``key: value`` is view-only cell metadata (taken from the save).
+def is_view_metadata(key: str, value: Any) -> bool:
+    """Whether ``key: value`` is view-only cell metadata: what users without write may
+    set (taken from their saves here, let through from their live edits by the
+    collaboration guard).
 
     Only the shapes JupyterLab writes: flags, and ``execution`` timing (a few
     ``iopub.*``/``shell.*`` time stamps), so a save cannot smuggle data in them.
@@ -259,7 +261,9 @@ def _metadata(cell: Mapping[str, Any]) -> dict[str, Any]:
 def _kept_metadata(cell: Mapping[str, Any]) -> dict[str, Any]:
     """The metadata a user without write may not change (view-only and trust left out)."""
     return {
-        k: v for k, v in _metadata(cell).items() if k not in IGNORED_KEYS and not _is_view(k, v)
+        k: v
+        for k, v in _metadata(cell).items()
+        if k not in IGNORED_KEYS and not is_view_metadata(k, v)
     }
 
 
@@ -300,7 +304,7 @@ def _take(
 ) -> dict[str, Any]:
     """``stored`` with the contributed parts of ``sent``: outputs, count, view metadata."""
     metadata = _kept_metadata(stored)
-    metadata.update((k, v) for k, v in _metadata(sent).items() if _is_view(k, v))
+    metadata.update((k, v) for k, v in _metadata(sent).items() if is_view_metadata(k, v))
     cell = {**stored, "metadata": metadata}
     if source is not None:
         cell["source"] = source

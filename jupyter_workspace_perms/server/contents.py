@@ -44,6 +44,7 @@ from ..store.comments import Comments
 from . import comment_anchors
 from .authz.access import decide_location, refused
 from .checkpoints import WorkspaceCheckpoints
+from .collaboration.context import ROOM_SAVE
 from .copies import (
     COPY_ROOT,
     CopyRefused,
@@ -245,6 +246,13 @@ class WorkspaceContentsManager(AsyncLargeFileManager):
                 store, user, lambda w: w.create_project(ws, name, "full", user.username)
             )
         return result
+
+    def check_and_sign(self, nb: Any, path: str = "", **kwargs: Any) -> None:
+        """Sign as usual, except a notebook saved for a collaboration room: it may hold
+        outputs of people without write, which must not become trusted."""
+        if ROOM_SAVE.get():
+            return
+        super().check_and_sign(nb, path, **kwargs)
 
     async def _stock_save(self, model: dict[str, Any], path: str) -> dict[str, Any]:
         """The stock save; notebooks one at a time per path (see :meth:`_merge_save`).

@@ -215,6 +215,9 @@ class NotebookGuard implements IDisposable {
     const parametersEditable = locked && !this.viewOnly;
     this.panel.toggleClass(LOCKED_CLASS, locked);
     for (const cell of this.panel.content.widgets) {
+      if (locked) {
+        Private.neverTrust(cell);
+      }
       const parameters = parametersEditable && isParameters(cell);
       cell.toggleClass(PARAMETERS_CLASS, parameters);
       if (locked && !parameters) {
@@ -548,4 +551,43 @@ namespace Private {
   export const lockedCells = new WeakSet<Cell>();
   /** Cell type dropdowns this extension disabled, and their own tooltip. */
   export const lockedSelects = new WeakMap<HTMLSelectElement, string>();
+  /** Shared cell models whose metadata writes leave `trusted` out. */
+  const untrusting = new WeakSet<object>();
+
+  /**
+   * JupyterLab marks a cell `trusted` in its shared metadata when it runs it, and every
+   * client in a collaboration room then renders its outputs as trusted (HTML with
+   * scripts, JavaScript). Outputs from someone without write are never trusted, so
+   * their client never writes the mark (the server refuses it from them anyway: it
+   * would let them run script in an Editor's browser); their own view of their
+   * outputs stays as JupyterLab shows untrusted ones.
+   */
+  export function neverTrust(cell: Cell): void {
+    const shared = cell.model.sharedModel as unknown as {
+      setMetadata(
+        first: string | Record<string, unknown>,
+        value?: unknown
+      ): void;
+    };
+    if (untrusting.has(shared)) {
+      return;
+    }
+    untrusting.add(shared);
+    const original = shared.setMetadata.bind(shared);
+    shared.setMetadata = (first, value?) => {
+      if (typeof first === 'string') {
+        if (first !== 'trusted') {
+          original(first, value);
+        }
+        return;
+      }
+      if (first !== null && typeof first === 'object' && 'trusted' in first) {
+        const rest = { ...first };
+        delete rest.trusted;
+        original(rest);
+        return;
+      }
+      original(first, value);
+    };
+  }
 }

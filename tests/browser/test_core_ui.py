@@ -71,6 +71,16 @@ def cells(page: Page) -> list[dict[str, Any]]:
     return found
 
 
+def collaborative(page: Page) -> bool:
+    """Whether the page edits documents in real-time collaboration (jupyter-collaboration
+    is installed: its rooms, not REST saves, then carry every change)."""
+    found: bool = page.evaluate(
+        "() => { const c = document.getElementById('jupyter-config-data');"
+        " return !!c && JSON.parse(c.textContent).disableRTC === false; }"
+    )
+    return found
+
+
 def stored(lab: Lab) -> dict[str, dict[str, Any]]:
     """The notebook's cells as saved on disk, by id."""
     notebook = json.loads((lab.root / NOTEBOOK).read_text(encoding="utf-8"))
@@ -93,10 +103,11 @@ def sessions(lab: Lab, persona: str) -> list[dict[str, Any]]:
 
 
 def editor(page: Page, cell_id: str) -> Any:
-    """The code editor of the cell with ``cell_id`` (once the notebook shows that cell: a
-    notebook just opened on a busy machine may not hold all its cells yet)."""
+    """The code editor of the cell with ``cell_id`` (once the notebook has it: in a
+    collaboration room its cells arrive after the panel)."""
     page.wait_for_function(
-        f"id => {CURRENT}?.content?.widgets?.some(c => c.model.id === id)", arg=cell_id
+        f"() => ({CURRENT}?.content?.widgets ?? []).some(c => c.model.id === {cell_id!r})",
+        timeout=LOAD_MS,
     )
     index = [c["id"] for c in cells(page)].index(cell_id)
     return page.locator(f"{PANEL} .jp-Cell").nth(index).locator(".cm-content")
@@ -183,11 +194,24 @@ def test_contributor_changes_only_the_parameters_runs_all_and_saves(
     shot(page, "contributor-notebook-popover")
 
     # a cell added by other means (a collaborator, an undo) is locked too, in the page only
-    page.evaluate(
-        f"() => {CURRENT}.content.model.sharedModel.insertCell(4,"
-        " {cell_type: 'code', source: 'x = 1'})"
-    )
-    assert (cells(page)[4]["readOnly"], cells(page)[4]["editable"]) == (True, None)
+    if collaborative(page):
+        # a collaborator's change reaches the room from the file (the room watches it):
+        # made in this page, the server would refuse it from a Contributor
+        saved = (lab.root / NOTEBOOK).read_text(encoding="utf-8")
+        notebook = json.loads(saved)
+        added = {"cell_type": "code", "id": "added", "metadata": {}, "source": "x = 1"}
+        notebook["cells"].append({**added, "outputs": [], "execution_count": None})
+        (lab.root / NOTEBOOK).write_text(json.dumps(notebook), encoding="utf-8")
+        page.wait_for_function(f"() => {CURRENT}.content.widgets.length === 5", timeout=LOAD_MS)
+        assert (cells(page)[4]["readOnly"], cells(page)[4]["editable"]) == (True, None)
+        (lab.root / NOTEBOOK).write_text(saved, encoding="utf-8")  # as the next tests expect
+        page.wait_for_function(f"() => {CURRENT}.content.widgets.length === 4", timeout=LOAD_MS)
+    else:
+        page.evaluate(
+            f"() => {CURRENT}.content.model.sharedModel.insertCell(4,"
+            " {cell_type: 'code', source: 'x = 1'})"
+        )
+        assert (cells(page)[4]["readOnly"], cells(page)[4]["editable"]) == (True, None)
 
 
 def test_viewer_opening_a_notebook_whose_kernel_runs_sees_the_banner_and_no_dialog(
@@ -447,6 +471,23 @@ def test_find_and_replace_leaves_read_only_cells_alone(
     assert source(stored(lab)["forecast"]) == before["forecast"]
 
 
+def refused_live(lab: Lab, page: Page, shot: Shot, on_disk: str) -> None:
+    """In a collaboration room the change itself is refused, before any save: the dialog
+    says so, nothing reaches the file, and Reload brings the current document back."""
+    allow_errors(page, "Document provider closed")  # the room socket the server closed
+    dialog = page.locator(".jp-Dialog", has_text="Refused: ")
+    expect(dialog).to_contain_text("editing code or text needs write access")
+    expect(dialog).to_contain_text("Reload to resync")
+    shot(page, "change-refused")
+    page.wait_for_timeout(1500)  # longer than the room's save delay
+    assert source(stored(lab)["forecast"]) == on_disk
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Reload", exact=True).click()
+    page.wait_for_function(f"() => {CURRENT}?.context?.isReady", timeout=LOAD_MS)
+    page.wait_for_function(f"() => {CURRENT}.content.widgets.length === 4", timeout=LOAD_MS)
+    assert {c["id"]: c["source"] for c in cells(page)}["forecast"] == on_disk
+
+
 def test_a_refused_save_says_how_to_get_back(lab: Lab, sign_in: SignIn, shot: Shot) -> None:
     page = sign_in(lab, "contributor", path=f"lab/tree/{NOTEBOOK}")
     allow_errors(page, r"status of 403 \(merge_refused\)")  # the refused PUT itself
@@ -458,6 +499,9 @@ def test_a_refused_save_says_how_to_get_back(lab: Lab, sign_in: SignIn, shot: Sh
     page.evaluate(
         f"() => {CURRENT}.content.widgets[2].model.sharedModel.setSource('forecast = []')"
     )
+    if collaborative(page):
+        refused_live(lab, page, shot, on_disk)
+        return
     editor(page, "parameters").click()
     page.keyboard.press("Control+s")
     # JupyterLab's own dialog, with the server's message naming the cell

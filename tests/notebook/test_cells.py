@@ -11,6 +11,7 @@ import yaml
 from jupyter_workspace_perms.notebook.cells import (
     MAX_PARAMETERS_SOURCE,
     NotebookIndex,
+    names_while_typing,
     normalize,
     parameter_values_only,
 )
@@ -103,3 +104,30 @@ def test_a_notebook_without_cell_ids_is_matched_by_code() -> None:
     assert index.check_code("x = 1\n", "browser-made-id").allowed
     refused = index.check_code("x = 2\n", "browser-made-id")
     assert (refused.allowed, refused.code) == (False, "not_saved")
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("rate = 0.05", ("rate",)),
+        ("rate = ", ("rate",)),  # the old value deleted, the new one not typed yet
+        ("rate = 0.", ("rate",)),
+        ("rate = -", ("rate",)),
+        ("name = 'ab", ("name",)),
+        ("xs = [1, 2", ("xs",)),
+        ("xs = [1,\n2", ("xs",)),
+        ("a = 1\nb = ", ("a", "b")),
+        ('a = """\nimport os\n', ("a",)),  # an open string: a syntax error, never code
+        ("rate = Non", None),  # runs: a name, not a literal
+        ("rate = 1 +", None),
+        ("rate = f'{1}", None),
+        ("rate = 1\nimport os", None),
+        ("rate = 1; import os", None),
+        ("rate = 1\nimport os;x=", None),
+        ("rate = __import__('os')", None),
+    ],
+)
+def test_names_while_typing(source: str, names: tuple[str, ...] | None) -> None:
+    """A parameters cell mid-edit keeps its names; anything that would run as other code,
+    or becomes literals only by more than a closing character, has none."""
+    assert names_while_typing(source) == names

@@ -1,8 +1,8 @@
 """Every route of a full server is either enforced (and proved so) or deliberately public.
 
 The server runs with every extension a deployment typically has (JupyterLab,
-Notebook 7, terminals, jupyter-lsp, jupyter_server_fileid and ours). Its routes
-are read from tornado's routers, recursively; :data:`ROUTES` must classify each
+Notebook 7, terminals, jupyter-lsp, jupyter-collaboration, jupyter_server_fileid and
+ours). Its routes are read from tornado's routers, recursively; :data:`ROUTES` must classify each
 pattern, or the test fails with "new route: classify it".
 
 An :class:`Enforced` route names the mechanism that decides it and carries a real
@@ -14,6 +14,7 @@ our Authorizer must be asked during that request, recorded by wrapping it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import warnings
@@ -28,6 +29,7 @@ import nbformat
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from tests.helpers.missing import missing
 from tests.helpers.world import World, server_config
 
 # every extension the inventory covers must be installed: a missing one fails, never skips
@@ -35,6 +37,9 @@ with warnings.catch_warnings():  # as importorskip does: jupyter_lsp warns on im
     warnings.simplefilter("ignore", DeprecationWarning)
     for _module in ("notebook", "jupyter_lsp", "jupyter_server_fileid", "jupyter_server_terminals"):
         import_module(_module)
+# jupyter-collaboration is optional for the package: without it its routes are not served
+# (test_collaboration_is_installed fails under CI, where the test extra installs it)
+COLLABORATION = importlib.util.find_spec("jupyter_server_ydoc") is not None
 
 pytestmark = [
     # jupyter_lsp 2.3 builds traitlets the 4.x way when it is imported
@@ -438,27 +443,17 @@ ROUTES: dict[str, Enforced | Public] = {
         f"{AUTHZ}: server admins (the language server reads any file)",
         Probe("viewer", "GET", "lsp/ws/pylsp", sees=("execute", "lsp")),
     ),
-    # -- jupyter_server_fileid: contents labels on handlers the Authorizer does not map ----
+    # -- jupyter_server_fileid: the path asked, or the path of the id asked, must be readable
     "api/fileid/id": Enforced(
-        f"{AUTHZ}: unknown contents handler, refused",
-        Probe(
-            "admin",
-            "GET",
-            "api/fileid/id",
-            params={"path": NB},
-            sees=("read", "contents"),
-            reason="unknown_resource",
-        ),
+        f"{AUTHZ}: read on the path (404 when not visible)",
+        Probe("viewer", "GET", "api/fileid/id", params={"path": PRIVATE_NB}),
+        Probe("viewer", "GET", "api/fileid/id", params={"path": NB}, sees=("read", "contents")),
     ),
     "api/fileid/path": Enforced(
-        f"{AUTHZ}: unknown contents handler, refused",
+        f"{AUTHZ}: read on the file the id names (404 when not visible or unknown)",
+        Probe("viewer", "GET", "api/fileid/path", params={"id": "{private_file}"}),
         Probe(
-            "admin",
-            "GET",
-            "api/fileid/path",
-            params={"id": "1"},
-            sees=("read", "contents"),
-            reason="unknown_resource",
+            "viewer", "GET", "api/fileid/path", params={"id": "{file}"}, sees=("read", "contents")
         ),
     ),
     # -- ours -----------------------------------------------------------------------------
@@ -565,13 +560,99 @@ ROUTES: dict[str, Enforced | Public] = {
 }
 
 
+COLLABORATION_ROUTES: dict[str, Enforced | Public] = {
+    # -- jupyter-collaboration: decided on the document a room or path names ---------------
+    "api/collaboration/room/(.*)": Enforced(
+        f"{AUTHZ} (read on the room's document) + server/collaboration/handler.py (each "
+        "message judged against its sender)",
+        Probe(
+            "viewer",
+            "GET",
+            "api/collaboration/room/json:notebook:{private_file}",
+            sees=("read", "contents"),
+        ),
+        # a plain GET is not a websocket upgrade: tornado answers 400 once allowed
+        Probe(
+            "viewer",
+            "GET",
+            "api/collaboration/room/json:notebook:{file}",
+            sees=("read", "contents"),
+            expect=(400,),
+        ),
+    ),
+    "api/collaboration/session/(.*)": Enforced(
+        f"{AUTHZ}: read on the path (it only looks the file id up)",
+        Probe(
+            "outsider",
+            "PUT",
+            f"api/collaboration/session/{NB}",
+            body={"format": "json", "type": "notebook"},
+        ),
+        Probe(
+            "viewer",
+            "PUT",
+            f"api/collaboration/session/{NB}",
+            body={"format": "json", "type": "notebook"},
+            sees=("write", "contents"),
+        ),
+    ),
+    "api/collaboration/fork/(.*)": Enforced(
+        f"{AUTHZ}: listing reads the document; making, deleting, merging writes it",
+        Probe(
+            "contributor",
+            "PUT",
+            "api/collaboration/fork/json:notebook:{file}",
+            sees=("write", "contents"),
+        ),
+        Probe(
+            "viewer",
+            "GET",
+            "api/collaboration/fork/json:notebook:{file}",
+            sees=("read", "contents"),
+        ),
+    ),
+    "api/collaboration/timeline/(.*)": Enforced(
+        f"{AUTHZ}: read on the path (history of the document)",
+        Probe(
+            "viewer",
+            "GET",
+            f"api/collaboration/timeline/{PRIVATE_NB}",
+            params={"format": "json", "type": "notebook"},
+            sees=("read", "contents"),
+        ),
+    ),
+    "api/collaboration/undo_redo/(.*)": Enforced(
+        f"{AUTHZ}: write on the room's document",
+        Probe(
+            "contributor",
+            "PUT",
+            "api/collaboration/undo_redo/json:notebook:{file}",
+            params={"action": "undo", "steps": "1", "forkRoom": "f"},
+            sees=("write", "contents"),
+        ),
+    ),
+}
+if COLLABORATION:
+    ROUTES.update(COLLABORATION_ROUTES)
+
+
+def test_collaboration_is_installed() -> None:
+    """The test extra installs jupyter-collaboration: CI covers its routes."""
+    if not COLLABORATION:
+        missing("jupyter-collaboration (the test extra) is needed to classify its routes")
+
+
 @pytest.fixture
 def jp_server_config(wsp_db_url: str) -> dict[str, Any]:
     """Every extension a typical deployment runs, terminals and the demo on."""
     extensions = ["jupyterlab", "notebook", "jupyter_server_terminals", "jupyter_lsp"]
     return server_config(
         wsp_db_url,
-        extensions=[*extensions, "jupyter_server_fileid"],
+        extensions=[
+            *extensions,
+            "jupyter_server_fileid",
+            *(["jupyter_server_ydoc"] if COLLABORATION else []),
+        ],
         WorkspacePermsExtension={"terminals_enabled": True, "demo_mode": True},
     )
 
@@ -613,7 +694,13 @@ def test_every_route_pattern_matches_its_probes() -> None:
         probes = [p for p in (entry.refused, entry.allowed) if p is not None]
         for probe in probes:
             path = probe.path.format(
-                kernel="0-0-0-0-0", session="0-0-0-0-0", terminal="1", checkpoint="c", token="1"
+                kernel="0-0-0-0-0",
+                session="0-0-0-0-0",
+                terminal="1",
+                checkpoint="c",
+                token="1",
+                file="f",
+                private_file="p",
             )
             assert re.fullmatch(pattern, path), f"{path} is not a {pattern} request"
         if entry.by.startswith(AUTHZ):
@@ -629,6 +716,7 @@ class Server:
         self.world = world
         self.asked: list[Label] = []
         self.values: dict[str, str] = {}
+        self.file_ids = serverapp.web_app.settings["file_id_manager"]
         authorizer = serverapp.authorizer
         original = authorizer.is_authorized
 
@@ -704,7 +792,8 @@ def make_files(root: Path) -> None:
 
 
 async def make_objects(http: Any, server: Server, world: World) -> None:
-    """A kernel and session in acme/public (editor), a checkpoint, a terminal, a token id."""
+    """A kernel and session in acme/public (editor), a checkpoint, a terminal, a token id,
+    the file ids of both notebooks."""
 
     async def post(who: str, path: str, body: Any) -> Any:
         r = await http.fetch(
@@ -726,6 +815,8 @@ async def make_objects(http: Any, server: Server, world: World) -> None:
     server.values["terminal"] = terminal["name"]
     tokens = world.store.snapshot.tokens_by_id
     server.values["token"] = str(min(tokens))
+    for key, path in (("file", NB), ("private_file", PRIVATE_NB)):
+        server.values[key] = server.file_ids.index(path)
 
 
 async def test_enforced_routes_refuse_and_allow(

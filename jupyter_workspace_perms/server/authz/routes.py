@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...policy import PolicySnapshot
+from . import collaboration
 from .targets import (
     Request,
     Target,
@@ -39,6 +40,15 @@ CONTENTS_HANDLERS: dict[str, TargetFunction] = {
     # by whether the path exists
     "TreeHandler": read_path,
     "NotebookHandler": read_path,
+    # jupyter-collaboration (its room route is served by our guarded handler: the stock
+    # one is unknown here, so it is refused) and jupyter_server_fileid
+    "GuardedRoomHandler": collaboration.room,
+    "DocSessionHandler": collaboration.session,
+    "TimelineHandler": collaboration.session,
+    "DocForkHandler": collaboration.fork,
+    "UndoRedoHandler": collaboration.undo_redo,
+    "FileIDHandler": collaboration.file_id,
+    "FilePathHandler": collaboration.file_id_path,
 }
 NBCONVERT_HANDLERS: dict[str, TargetFunction] = {
     "NbconvertFileHandler": read_path,
