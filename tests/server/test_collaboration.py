@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +56,26 @@ def write_nb(root: Path) -> None:
     (root / NB).write_text(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))
 
 
+def read_disk(root: Path) -> Any:
+    """The stored notebook, or None while a save is writing it. Never waits: the server
+    runs on this test's event loop, and a save needs the loop to finish."""
+    try:
+        return nbformat.reads((root / NB).read_text(), as_version=4)
+    except (ValueError, nbformat.reader.NotJSONError):
+        return None
+
+
 def on_disk(root: Path) -> Any:
-    """The stored notebook (read again while a save is writing it)."""
-    for _ in range(50):
-        try:
-            return nbformat.reads((root / NB).read_text(), as_version=4)
-        except (ValueError, nbformat.reader.NotJSONError):
-            time.sleep(0.02)
-    raise AssertionError("the notebook on disk stays unreadable")
+    """The stored notebook, when no save is under way (a refused change saves nothing)."""
+    found = read_disk(root)
+    assert found is not None, "the notebook on disk is unreadable"
+    return found
+
+
+def disk_source_is(root: Path, index: int, text: str) -> bool:
+    """Whether the stored notebook is readable and cell ``index`` holds ``text``."""
+    found = read_disk(root)
+    return found is not None and found.cells[index].source == text
 
 
 class Rtc:
@@ -129,7 +140,7 @@ async def test_editor_edit_reaches_everyone_and_disk(rtc: Rtc, wsp_world: World)
     editor.edit(lambda: editor.notebook.ycells[1]["source"].insert(13, " + 1"))
     for other in (contributor, viewer):
         assert await other.until(lambda o=other: source(o, 1) == "x = alpha * 2 + 1")
-    assert await wait_for(lambda: on_disk(wsp_world.root).cells[1].source == "x = alpha * 2 + 1")
+    assert await wait_for(lambda: disk_source_is(wsp_world.root, 1, "x = alpha * 2 + 1"))
     assert editor.closed is None
 
 
@@ -211,12 +222,18 @@ async def test_contributor_outputs_and_parameters_pass(rtc: Rtc, wsp_world: Worl
     assert await viewer.until(lambda: len(viewer.cell(1)["outputs"]) == 1)
     assert contributor.closed is None
 
+    seen: list[Any] = []
+
     def saved() -> bool:
-        nb = on_disk(wsp_world.root)
-        return nb.cells[0].source == "alpha = 10" and nb.cells[1].execution_count == 1
+        nb = read_disk(wsp_world.root)
+        seen[:] = [nb]
+        return nb is not None and (nb.cells[0].source, nb.cells[1].execution_count) == (
+            "alpha = 10",
+            1,
+        )
 
     assert await wait_for(saved)
-    nb = on_disk(wsp_world.root)
+    [nb] = seen
     assert nb.cells[1].outputs[0]["text"] == "2\n"
     assert nb.cells[1].source == "x = alpha * 2"
 
