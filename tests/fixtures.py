@@ -12,12 +12,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tornado.httpserver
+from jupyter_server.serverapp import ServerApp
 
 from jupyter_workspace_perms.store import PolicyStore
 from tests.helpers.api import Api
@@ -25,6 +28,25 @@ from tests.helpers.http import Http
 from tests.helpers.world import World, build_world, server_config
 
 Fetch = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture(autouse=True)
+def _shells_die_with_the_test() -> Iterator[None]:
+    """Every shell a test's in-process server opened is killed when the test ends.
+
+    The server's own cleanup (pytest-jupyter's, after this) stops its extensions
+    together; when one of them fails to stop, the others' stops are abandoned, and a
+    terminal left running kept pytest from exiting. A terminal's process leads its own
+    session, so its group is the sandbox and the shell in it.
+    """
+    yield
+    if not ServerApp.initialized():
+        return
+    app = ServerApp.instance()
+    manager = getattr(app, "web_app", None) and app.web_app.settings.get("terminal_manager")
+    for term in list(getattr(manager, "terminals", {}).values()):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(term.ptyproc.pid, signal.SIGKILL)
 
 
 @pytest.fixture
