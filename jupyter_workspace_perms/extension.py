@@ -307,7 +307,7 @@ class WorkspacePermsExtension(ExtensionApp):
             return
         from .server.collaboration import handler
 
-        handler.install(serverapp.web_app)
+        handler.install()
         self._room_watcher = handler.RoomWatcher()
         self._room_watcher.start()
 

@@ -65,7 +65,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "_version errors",  # what every layer may raise
         # small helpers without policy; the notebook admin panel (an ipywidget that only
         # names its view: it must never reach the server layers, the view calls the API)
-        "timestamps gc_pause folders domains panel",
+        "timestamps gc_pause folders domains watching panel",
         "policy notebook",  # pure rules: the permission table and decisions; notebook rules
         "paths store",  # the one path canonicalizer; the database and its snapshot
         "identity",  # who is asking

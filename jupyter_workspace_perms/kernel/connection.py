@@ -43,13 +43,13 @@ from jupyter_client.session import Session
 from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
-from tornado.ioloop import PeriodicCallback
 from tornado.websocket import WebSocketClosedError
 
 from ..identity.provider import WorkspaceUser
 from ..paths import served_root
 from ..policy import PolicySnapshot, check_project
 from ..policy.lifecycle import check_kernel_shutdown
+from ..watching import SocketWatcher
 from .frames import Incoming, Malformed, Outgoing, one_reading, packer_for
 from .judge import Access, Verdict, answers, judge
 from .notebooks import ConnectionNotebooks, MessageNotebooks
@@ -457,44 +457,14 @@ class WorkspaceKernelConnection(ZMQChannelsWebsocketConnection):
             self.log.exception("the execution audit failed")
 
 
-class RevocationWatcher:
-    """Closes the kernel sockets of users who lost ``project:execute``.
-
-    Runs on the server's event loop every ``interval`` seconds; a tick re-decides
-    only connections whose cached access is stale (a new policy snapshot, or a
-    grant or token expiry passed), so an idle tick is a few comparisons each.
-    """
+class RevocationWatcher(SocketWatcher):
+    """Closes the kernel sockets of users who lost ``project:execute`` (see
+    :class:`~..watching.SocketWatcher`)."""
 
     def __init__(
         self,
         connection_class: type[WorkspaceKernelConnection] = WorkspaceKernelConnection,
         interval: float = 0.25,
     ) -> None:
+        super().__init__(lambda: connection_class._watched, "a kernel socket", interval)
         self.connection_class = connection_class
-        self.interval = interval
-        self._callback: PeriodicCallback | None = None
-
-    def start(self) -> None:
-        """Start ticking on the current event loop."""
-        self._callback = PeriodicCallback(self.tick, self.interval * 1000)
-        self._callback.start()
-
-    def stop(self) -> None:
-        """Stop ticking."""
-        if self._callback is not None:
-            self._callback.stop()
-            self._callback = None
-
-    def tick(self) -> None:
-        """One periodic check."""
-        self.check_all()
-
-    def check_all(self) -> int:
-        """Re-check every open connection; the number of sockets closed."""
-        closed = 0
-        for connection in list(self.connection_class._watched):
-            try:
-                closed += connection.revoke_if_lost()
-            except Exception:
-                connection.log.exception("could not re-check a kernel socket")
-        return closed

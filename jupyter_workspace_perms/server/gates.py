@@ -251,8 +251,23 @@ def gated(cls: type[web.RequestHandler]) -> type[web.RequestHandler]:
     return found
 
 
+# handler classes served by a class of this extension instead (jupyter_server_ydoc's room
+# socket by the guarded one), swapped where every handler passes, before its gate
+_REPLACED: dict[type[web.RequestHandler], type[web.RequestHandler]] = {}
+
+
+def replace_handler(
+    original: type[web.RequestHandler], replacement: type[web.RequestHandler]
+) -> None:
+    """Serve every request routed to ``original`` with ``replacement``: the swap happens
+    when tornado picks the handler class, so it holds whichever order the extensions
+    loaded their routes in."""
+    _REPLACED[original] = replacement
+
+
 def install(web_app: web.Application) -> None:
-    """Route every handler the application creates through :func:`gated` (idempotent)."""
+    """Route every handler the application creates through :func:`gated`, after the
+    replacements of :func:`replace_handler` (idempotent)."""
     if getattr(web_app, "_workspace_perms_gates", False):
         return
     original = web_app.get_handler_delegate
@@ -264,7 +279,8 @@ def install(web_app: web.Application) -> None:
         path_args: list[bytes] | None = None,
         path_kwargs: dict[str, bytes] | None = None,
     ) -> Any:
-        return original(request, gated(target_class), target_kwargs, path_args, path_kwargs)
+        served = _REPLACED.get(target_class, target_class)
+        return original(request, gated(served), target_kwargs, path_args, path_kwargs)
 
     web_app.get_handler_delegate = get_handler_delegate  # type: ignore[method-assign]
     web_app._workspace_perms_gates = True  # type: ignore[attr-defined]

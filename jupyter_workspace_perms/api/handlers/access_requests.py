@@ -11,10 +11,8 @@ only to the requester and to whoever may decide the request.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 from ...errors import Conflict, InvalidInput, NotFound
 from ...policy import PolicySnapshot, Role, Subject, check_workspace
@@ -34,7 +32,6 @@ from ...timestamps import iso
 from .base import Call, WorkspacePermsHandler, api, refusal, route
 
 WS = "/workspaces/{ws}"
-T = TypeVar("T")
 
 
 def request_model(
@@ -73,10 +70,6 @@ class AccessRequestsBase(WorkspacePermsHandler):
     @property
     def requests(self) -> AccessRequests:
         return AccessRequests(self.store)
-
-    async def off_loop(self, work: Callable[[], T]) -> T:
-        """Database work in a worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(None, work)
 
     def knows_workspace(self, call: Call) -> None:
         """Outsiders may not know the workspace exists (404, as on every route)."""

@@ -63,6 +63,7 @@ CONFLICT_CODES = frozenset(
 )
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+T = TypeVar("T")
 
 
 @dataclass
@@ -235,6 +236,11 @@ class WorkspacePermsHandler(APIHandler):
         return cast(dict[str, Any], body)
 
     # -- writing -----------------------------------------------------------------------
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """``work`` (database, file or decryption work) in a worker thread, so the server
+        keeps answering meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(None, work)
 
     async def change(self, work: Callable[[PolicyWriter], Any], user: WorkspaceUser) -> Any:
         """Run ``work`` in one policy transaction, off the event loop; returns its result.

@@ -13,13 +13,12 @@ never renders them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from ...errors import InvalidInput, NotFound, WorkspacePermsError
 from ...gc_pause import collector_paused
@@ -46,7 +45,6 @@ from ...store.comments import (
 )
 from .base import Call, WorkspacePermsHandler, api, refusal, route
 
-T = TypeVar("T")
 STATES = ("open", "resolved", "all")
 MAX_TEXT_BYTES = 32 * 1024 * 1024  # larger text files take threads without a quote
 MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024  # notebooks carry outputs: read larger ones too
@@ -312,10 +310,6 @@ class CommentsBase(WorkspacePermsHandler):
         assert isinstance(found, Comments)
         return found
 
-    async def off_loop(self, work: Callable[[], T]) -> T:
-        """Database and file work in a worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(None, work)
-
     def place_of(self, call: Call, raw: str) -> Place:
         """The file ``raw`` names inside a project, or the error to answer."""
         snap = call.snap
@@ -460,14 +454,10 @@ class CommentsHandler(CommentsBase):
         os_path = os.path.join(self.root_dir, *place.path.split("/"))
         source, _ = await self.off_loop(lambda: read_source(os_path, cell_id))
         anchor = check_anchor(body.get("anchor"), source)
-        return NewComment(
-            project_id=place.project.id,
-            workspace_id=place.workspace.id,
-            path=place.inner,
-            target=place.path,
-            author=call.user.username,
-            body=text,
-            mentions=mentioned(call.snap, text, place.project.id, call.now, call.user.subject),
+        return _new_comment(
+            call,
+            place,
+            text,
             cell_id=cell_id,
             anchor=anchor,
             quote="" if source is None else storable(quote_of(source, anchor)),
@@ -486,14 +476,10 @@ class CommentsHandler(CommentsBase):
             raise InvalidInput("parent_id is a thread of another cell", "invalid_parent")
         if body.get("anchor") is not None:
             raise InvalidInput("a reply is anchored by its thread", "invalid_anchor")
-        return NewComment(
-            project_id=place.project.id,
-            workspace_id=place.workspace.id,
-            path=place.inner,
-            target=place.path,
-            author=call.user.username,
-            body=text,
-            mentions=mentioned(call.snap, text, place.project.id, call.now, call.user.subject),
+        return _new_comment(
+            call,
+            place,
+            text,
             parent_id=root.id,
             cell_id=root.cell_id,
         )
@@ -594,3 +580,19 @@ default_handlers = [
     (route("/comments/{comment_id}"), CommentHandler),
     (route("/workspaces/{ws}/comments"), MentionsHandler),
 ]
+
+
+def _new_comment(call: Call, place: Place, text: str, **anchor: Any) -> NewComment:
+    """A comment by the caller on ``place``: a thread's anchor or a reply's parent in
+    ``anchor``."""
+    mentions = mentioned(call.snap, text, place.project.id, call.now, call.user.subject)
+    return NewComment(
+        project_id=place.project.id,
+        workspace_id=place.workspace.id,
+        path=place.inner,
+        target=place.path,
+        author=call.user.username,
+        body=text,
+        mentions=mentions,
+        **anchor,
+    )

@@ -8,9 +8,7 @@ says how many there are.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from ...errors import Forbidden
 from ...policy import PolicySnapshot, ProjectFacts, check_project, check_workspace
@@ -20,7 +18,6 @@ from .base import Call, WorkspacePermsHandler, api, route
 
 WS = "/workspaces/{ws}"
 PROJECT = WS + "/projects/{project}"
-T = TypeVar("T")
 
 APPLIES = (
     "Kernels of the project started or restarted from now on follow the change; running "
@@ -61,17 +58,13 @@ def connection_model(connection: Connection) -> dict[str, Any]:
 
 
 class IntegrationsBase(WorkspacePermsHandler):
-    """What the integration routes share: the store of integrations, off the loop."""
+    """What the integration routes share: the store of integrations."""
 
     @property
     def integrations(self) -> Integrations:
         found = self.settings["workspace_perms_integrations"]
         assert isinstance(found, Integrations)
         return found
-
-    async def off_loop(self, work: Callable[[], T]) -> T:
-        """Database work (and decryption) in a worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(None, work)
 
     def running_kernels(self, project: ProjectFacts) -> int:
         """How many kernels of the project run now (they keep their environment)."""

@@ -37,13 +37,14 @@ from typing import Any, ClassVar
 from jupyter_server import CallContext
 from jupyter_server_ydoc.handlers import YDocWebSocketHandler
 from pycrdt import Decoder, YMessageType, YSyncMessageType
-from tornado import httputil, web
-from tornado.ioloop import PeriodicCallback
+from tornado import web
 
 from ...identity.provider import WorkspaceUser
 from ...paths import PathRefused
 from ...policy import PolicySnapshot, readable_project_ids
+from ...watching import SocketWatcher
 from ..authz.access import decide_location
+from ..gates import replace_handler
 from . import awareness
 from .context import ROOM_SAVE
 from .rooms import Access, Rights, Room, RoomKind, decide, location, room_of
@@ -320,63 +321,14 @@ def _now() -> float:
     return time.time()
 
 
-class RoomWatcher:
-    """Closes room sockets whose user's rights dropped, every ``interval`` seconds.
-
-    A tick re-decides only sockets whose cached rights are stale (a new policy
-    snapshot, or an expiry passed): an idle tick is a few comparisons each.
-    """
+class RoomWatcher(SocketWatcher):
+    """Closes room sockets whose user's rights dropped (see
+    :class:`~...watching.SocketWatcher`)."""
 
     def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
-        self._callback: PeriodicCallback | None = None
-
-    def start(self) -> None:
-        """Start ticking on the current event loop."""
-        self._callback = PeriodicCallback(self.tick, self.interval * 1000)
-        self._callback.start()
-
-    def stop(self) -> None:
-        """Stop ticking."""
-        if self._callback is not None:
-            self._callback.stop()
-            self._callback = None
-
-    def tick(self) -> None:
-        """One periodic check."""
-        self.check_all()
-
-    def check_all(self) -> int:
-        """Re-check every open room socket; the number closed."""
-        closed = 0
-        for handler in list(GuardedRoomHandler._watched):
-            try:
-                closed += handler.revoke_if_lost()
-            except Exception:
-                handler.log.exception("could not re-check a room socket")
-        return closed
+        super().__init__(lambda: GuardedRoomHandler._watched, "a room socket", interval)
 
 
-def install(web_app: web.Application) -> None:
-    """Serve jupyter_server_ydoc's room route with :class:`GuardedRoomHandler`.
-
-    The swap happens when tornado picks the handler class for a request, so it holds
-    whichever order the extensions loaded in (idempotent).
-    """
-    if getattr(web_app, "_workspace_perms_rooms", False):
-        return
-    original = web_app.get_handler_delegate
-
-    def get_handler_delegate(
-        request: httputil.HTTPServerRequest,
-        target_class: type[web.RequestHandler],
-        target_kwargs: dict[str, Any] | None = None,
-        path_args: list[bytes] | None = None,
-        path_kwargs: dict[str, bytes] | None = None,
-    ) -> Any:
-        if target_class is YDocWebSocketHandler:
-            target_class = GuardedRoomHandler
-        return original(request, target_class, target_kwargs, path_args, path_kwargs)
-
-    web_app.get_handler_delegate = get_handler_delegate  # type: ignore[method-assign]
-    web_app._workspace_perms_rooms = True  # type: ignore[attr-defined]
+def install() -> None:
+    """Serve jupyter_server_ydoc's room route with :class:`GuardedRoomHandler`."""
+    replace_handler(YDocWebSocketHandler, GuardedRoomHandler)
